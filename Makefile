@@ -1,0 +1,51 @@
+# Reunite developer commands. `make run` starts a demo server; `make test` runs every test.
+# Needs: make, bash, git and a Python >= 3.12 (found by bin/find-python); PostgreSQL
+# server binaries for the second half of `make test` (see bin/with-postgres).
+
+PORT ?= 8000
+ARGS ?=
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-deps
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint check messages clean
+
+help:  ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(PY):
+	python=$$(bin/find-python) && "$$python" -m venv $(VENV)
+
+# Reinstall only when pyproject.toml changed since the last install.
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --group dev
+	touch $@
+
+run: $(STAMP)  ## Set up, load demo data, serve on 127.0.0.1:PORT (default 8000)
+	$(PY) manage.py migrate
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: $(STAMP)  ## All tests on SQLite, then on a throwaway PostgreSQL (ARGS= for pytest)
+	@echo "== pytest on SQLite =="
+	DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 $(PY) -m pytest $(ARGS)
+	@echo "== pytest on PostgreSQL =="
+	bin/with-postgres $(PY) -m pytest $(ARGS)
+
+lint: $(STAMP)  ## ruff lint and format check
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+check: $(STAMP)  ## Django system checks; fail on missing migrations
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+messages: $(STAMP)  ## Update locale/ug translation files, then compile them
+	$(PY) manage.py makemessages -l ug --ignore=$(VENV) --ignore=staticfiles --ignore=private
+	$(PY) manage.py compilemessages --ignore=$(VENV)
+
+clean:  ## Remove the venv, caches and collected static files (keeps db.sqlite3, private/)
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,137 @@
+"""Every state change that belongs on a case's timeline happens here.
+
+Each function is atomic: the change and the `StatusChange` row that records it are
+written together or not at all.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Length
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.models import Family, Person, Separation, StatusChange
+
+_REFERENCE_ATTEMPTS = 5
+
+
+def _next_reference(year: int) -> str:
+    prefix = f"{settings.REUNITE_CASE_REFERENCE_PREFIX}-{year}-"
+    last = (
+        Family.objects.filter(reference__startswith=prefix)
+        .order_by(Length("reference").desc(), "-reference")
+        .values_list("reference", flat=True)
+        .first()
+    )
+    number = int(last.removeprefix(prefix)) + 1 if last else 1
+    return f"{prefix}{number:04d}"
+
+
+def _check_status(value: str, choices: type[Family.Status] | type[Separation.Status]) -> None:
+    if value not in choices.values:
+        raise ValidationError(
+            {"status": _("“%(value)s” is not a known status.") % {"value": value}},
+            code="invalid_status",
+        )
+
+
+@transaction.atomic
+def family_create(*, family: Family, actor: AbstractBaseUser | None, note: str = "") -> Family:
+    """Save a new family under the next free reference and open its timeline."""
+    if family.pk is not None:
+        raise ValueError("family_create() takes a family that is not saved yet")
+    _check_status(family.status, Family.Status)
+    year = timezone.localdate().year
+    for attempt in range(_REFERENCE_ATTEMPTS):
+        family.reference = _next_reference(year)
+        try:
+            with transaction.atomic():
+                family.save(force_insert=True)
+        except IntegrityError:
+            # Another caseworker took this reference a moment ago: take the next one.
+            if attempt == _REFERENCE_ATTEMPTS - 1:
+                raise
+        else:
+            break
+    StatusChange.objects.create(family=family, to_status=family.status, actor=actor, note=note)
+    return family
+
+
+def _change_status(
+    subject: Family | Separation, status: str, actor: AbstractBaseUser | None, note: str
+) -> None:
+    """Lock the row, change its status and record the change, unless it is unchanged."""
+    model = type(subject)
+    _check_status(status, model.Status)
+    current = model.objects.select_for_update().only("status").get(pk=subject.pk).status
+    subject.status = status
+    if status == current:
+        return
+    subject.save(update_fields=["status", "updated_at"] if model is Family else ["status"])
+    StatusChange.objects.create(
+        family_id=subject.pk if model is Family else subject.family_id,
+        separation=subject if model is Separation else None,
+        from_status=current,
+        to_status=status,
+        actor=actor,
+        note=note,
+    )
+
+
+@transaction.atomic
+def family_change_status(
+    *, family: Family, status: str, actor: AbstractBaseUser | None, note: str = ""
+) -> Family:
+    _change_status(family, status, actor, note)
+    return family
+
+
+@transaction.atomic
+def separation_create(
+    *, separation: Separation, actor: AbstractBaseUser | None, note: str = ""
+) -> Separation:
+    """Save a new separation and put its first status on the family's timeline."""
+    if separation.pk is not None:
+        raise ValueError("separation_create() takes a separation that is not saved yet")
+    _check_status(separation.status, Separation.Status)
+    separation.save(force_insert=True)
+    StatusChange.objects.create(
+        family_id=separation.family_id,
+        separation=separation,
+        to_status=separation.status,
+        actor=actor,
+        note=note,
+    )
+    return separation
+
+
+@transaction.atomic
+def separation_change_status(
+    *, separation: Separation, status: str, actor: AbstractBaseUser | None, note: str = ""
+) -> Separation:
+    _change_status(separation, status, actor, note)
+    return separation
+
+
+@transaction.atomic
+def person_record_consent(
+    *, person: Person, consent: str, actor: AbstractBaseUser | None
+) -> Person:
+    """Record what the person agreed may be published about them, by whom and when."""
+    if consent not in Person.Consent.values:
+        raise ValidationError(
+            {"consent": _("“%(value)s” is not a known consent.") % {"value": consent}},
+            code="invalid_consent",
+        )
+    person.consent = consent
+    person.consent_recorded_by = actor
+    person.consent_recorded_at = timezone.now()
+    if person._state.adding:
+        person.save()
+    else:
+        person.save(update_fields=["consent", "consent_recorded_by", "consent_recorded_at"])
+    return person
