@@ -3,17 +3,23 @@ belong on the timeline go through `cases.services`."""
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.db import models
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from cases import services
+from cases import access, services
+from cases.audit import audit_record
+from cases.crypto import search_digest
 from cases.models import (
+    AuditEvent,
     Family,
     GovernmentContact,
     Membership,
@@ -27,6 +33,127 @@ from cases.timeline import case_timeline
 
 def _display_partial(value: PartialDate | None) -> str:
     return value.display() if value else "—"
+
+
+def _without(fieldsets: list, hidden: frozenset[str]) -> list:
+    """The fieldsets minus the hidden fields (names may be grouped on a line as tuples)."""
+    if not hidden:
+        return fieldsets
+    result = []
+    for name, options in fieldsets:
+        lines = []
+        for line in options["fields"]:
+            kept = (
+                tuple(f for f in line if f not in hidden)
+                if isinstance(line, (list, tuple))
+                else (line if line not in hidden else None)
+            )
+            if kept:
+                lines.append(kept)
+        if lines:
+            result.append((name, {**options, "fields": lines}))
+    return result
+
+
+class CaseAccess:
+    """Every admin page of a case record, inline or not: only the cases the user may
+    open, without the fields they may not see (rules in `cases.access`)."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return access.visible(super().get_queryset(request), request.user)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list:
+        fieldsets = super().get_fieldsets(request, obj)
+        return _without(fieldsets, access.hidden_fields(request.user, self.model))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [
+            *super().get_readonly_fields(request, obj),
+            *sorted(access.readonly_fields(request.user, self.model)),
+        ]
+
+
+class CaseRecordAdmin(CaseAccess, admin.ModelAdmin):
+    """A case record's own admin pages: a record the user may not open is absent (404,
+    and the attempt is logged); every view, save and delete lands on the audit trail."""
+
+    def _visible_or_404(self, request: HttpRequest, object_id: str) -> None:
+        pk = unquote(object_id)
+        try:
+            found = self.get_queryset(request).filter(pk=pk).exists()
+        except (ValueError, TypeError):
+            found = False
+        if not found:
+            if access.record_exists(self.model, pk):
+                audit_record(
+                    action=AuditEvent.Action.ACCESS_REFUSED,
+                    request=request,
+                    detail=f"{self.model._meta.label_lower} {pk}",
+                )
+            raise Http404(_("No such record."))
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        self._visible_or_404(request, object_id)
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET":
+            audit_record(
+                action=AuditEvent.Action.VIEW,
+                request=request,
+                obj=self.get_object(request, unquote(object_id)),
+            )
+        return response
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        self._visible_or_404(request, object_id)
+        audit_record(
+            action=AuditEvent.Action.VIEW,
+            request=request,
+            obj=self.get_object(request, unquote(object_id)),
+            detail="history",
+        )
+        return super().history_view(request, object_id, extra_context)
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        self._visible_or_404(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def construct_change_message(
+        self, request: HttpRequest, form: forms.Form, formsets: list, add: bool = False
+    ) -> list:
+        # Called once per successful save, inside its transaction: the audit rows for the
+        # record and its inline records commit or roll back with the change itself.
+        created, changed = AuditEvent.Action.CREATE, AuditEvent.Action.CHANGE
+        audit_record(
+            action=created if add else changed,
+            request=request,
+            obj=form.instance,
+            fields=form.changed_data,
+        )
+        for formset in formsets or ():
+            for obj in formset.new_objects:
+                audit_record(action=created, request=request, obj=obj)
+            for obj, fields in formset.changed_objects:
+                audit_record(action=changed, request=request, obj=obj, fields=fields)
+        return super().construct_change_message(request, form, formsets, add)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        audit_record(action=AuditEvent.Action.DELETE, request=request, obj=obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        # The bulk "delete selected" action: one audited delete per record.
+        for obj in queryset:
+            self.delete_model(request, obj)
 
 
 class FollowUpFilter(admin.SimpleListFilter):
@@ -68,7 +195,7 @@ class SeparationChoicesOfThisFamily:
         return formset
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(CaseAccess, admin.TabularInline):
     model = Membership
     autocomplete_fields = ["person"]
     extra = 0
@@ -83,7 +210,7 @@ class SeparationForm(forms.ModelForm):
         return cleaned
 
 
-class SeparationInline(admin.StackedInline):
+class SeparationInline(CaseAccess, admin.StackedInline):
     model = Separation
     form = SeparationForm
     autocomplete_fields = ["person", "separated_from"]
@@ -91,7 +218,7 @@ class SeparationInline(admin.StackedInline):
     extra = 0
 
 
-class GovernmentContactInline(SeparationChoicesOfThisFamily, admin.StackedInline):
+class GovernmentContactInline(CaseAccess, SeparationChoicesOfThisFamily, admin.StackedInline):
     model = GovernmentContact
     fields = [
         ("contacted_on", "direction", "channel"),
@@ -105,12 +232,27 @@ class GovernmentContactInline(SeparationChoicesOfThisFamily, admin.StackedInline
 
 
 class EvidenceFileInput(admin.widgets.AdminFileWidget):
-    """Names an evidence file without a link: evidence has no public address."""
+    """Names an evidence file by the name it was uploaded under, linking to the
+    permission-checked download (evidence has no public address)."""
 
     template_name = "admin/cases/widgets/evidence_file_input.html"
 
+    def is_initial(self, value: Any) -> bool:
+        # A stored file, which has a record; not its storage URL, which it must not have.
+        return bool(value) and getattr(value, "instance", None) is not None
 
-class TimelineEntryInline(SeparationChoicesOfThisFamily, admin.StackedInline):
+    def get_context(self, name: str, value: Any, attrs: dict | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        entry = getattr(value, "instance", None)
+        if context["widget"]["is_initial"] and entry is not None and entry.pk:
+            context["widget"]["download_url"] = reverse("staff:evidence_download", args=[entry.pk])
+            context["widget"]["original_name"] = (
+                getattr(entry, "source_document_name", "") or PurePath(value.name).name
+            )
+        return context
+
+
+class TimelineEntryInline(CaseAccess, SeparationChoicesOfThisFamily, admin.StackedInline):
     model = TimelineEntry
     formfield_overrides = {models.FileField: {"widget": EvidenceFileInput}}
     fields = [
@@ -145,7 +287,7 @@ class FamilyForm(forms.ModelForm):
 
 
 @admin.register(Family)
-class FamilyAdmin(admin.ModelAdmin):
+class FamilyAdmin(CaseRecordAdmin):
     form = FamilyForm
     change_form_template = "admin/cases/family/change_form.html"
     list_display = [
@@ -162,7 +304,9 @@ class FamilyAdmin(admin.ModelAdmin):
     list_filter = [
         "status",
         "priority",
+        "restricted",
         "host_country",
+        ("team", admin.RelatedOnlyFieldListFilter),
         ("caseworkers", admin.RelatedOnlyFieldListFilter),
         FollowUpFilter,
         NoRecentContactFilter,
@@ -180,7 +324,17 @@ class FamilyAdmin(admin.ModelAdmin):
     readonly_fields = ["reference", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": [("reference", "name"), ("status", "priority"), "status_note"]}),
-        (_("People"), {"fields": ["reporting_contact", "caseworkers", "host_country"]}),
+        (
+            _("People"),
+            {
+                "fields": [
+                    "reporting_contact",
+                    ("caseworkers", "team"),
+                    "restricted",
+                    "host_country",
+                ]
+            },
+        ),
         (_("Summaries"), {"fields": ["internal_summary", "public_summary"]}),
         (_("Dates"), {"fields": [("created_at", "updated_at")], "classes": ["collapse"]}),
     ]
@@ -229,7 +383,8 @@ class FamilyAdmin(admin.ModelAdmin):
     ):
         family = self.get_object(request, object_id)
         if family is not None:
-            extra_context = {**(extra_context or {}), "timeline": case_timeline(family)[::-1]}
+            timeline = case_timeline(family, private=access.can_see_private(request.user))
+            extra_context = {**(extra_context or {}), "timeline": timeline[::-1]}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request: HttpRequest, obj: Family, form: forms.Form, change: bool) -> None:
@@ -246,7 +401,7 @@ class FamilyAdmin(admin.ModelAdmin):
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         formset.save(commit=False)
         for obj in formset.deleted_objects:
-            obj.delete()
+            self.delete_model(request, obj)
         for obj in formset.new_objects:
             if isinstance(obj, Separation):
                 services.separation_create(separation=obj, actor=request.user)
@@ -264,7 +419,7 @@ class FamilyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(CaseRecordAdmin):
     list_display = [
         "name_latin",
         "name_uyghur",
@@ -277,7 +432,9 @@ class PersonAdmin(admin.ModelAdmin):
     ]
     list_filter = ["whereabouts", "condition", "ethnicity", "consent", "gender"]
     search_fields = ["name_latin", "name_uyghur", "name_chinese", "aliases"]
-    search_help_text = _("Any name, in any script, or any other spelling.")
+    search_help_text = _(
+        "Any name, in any script, or any other spelling; or a whole phone number or e-mail address."
+    )
     readonly_fields = ["consent_recorded_by", "consent_recorded_at", "created_at", "updated_at"]
     fieldsets = [
         (
@@ -321,6 +478,17 @@ class PersonAdmin(admin.ModelAdmin):
     def last_contact_display(self, person: Person) -> str:
         return _display_partial(person.last_contact)
 
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Person], search_term: str
+    ) -> tuple[QuerySet[Person], bool]:
+        """Names as usual; a whole phone number, e-mail address or handle also finds the
+        people whose encrypted contact details hold it, through their blind index. Only
+        for staff who may see contact details: to anyone else it would be an oracle."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if access.can_see_private(request.user) and (digest := search_digest(search_term)):
+            results |= queryset.filter(contact_index__contains=digest)
+        return results, may_have_duplicates
+
     def save_model(self, request: HttpRequest, obj: Person, form: forms.Form, change: bool) -> None:
         if "consent" in form.changed_data:
             services.person_record_consent(person=obj, consent=obj.consent, actor=request.user)
@@ -328,7 +496,7 @@ class PersonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Separation)
-class SeparationAdmin(admin.ModelAdmin):
+class SeparationAdmin(CaseRecordAdmin):
     form = SeparationForm
     list_display = ["person", "family", "since_display", "circumstance", "status"]
     list_filter = ["status", "circumstance"]
@@ -358,7 +526,7 @@ class SeparationAdmin(admin.ModelAdmin):
 
 
 @admin.register(GovernmentContact)
-class GovernmentContactAdmin(admin.ModelAdmin):
+class GovernmentContactAdmin(CaseRecordAdmin):
     list_display = [
         "contacted_on",
         "family",
@@ -382,3 +550,33 @@ class GovernmentContactAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Supervisors read the trail here; nobody can add, change or delete it."""
+
+    list_display = [
+        "at",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "case_reference",
+        "fields",
+        "ip_address",
+    ]
+    list_filter = ["action", "object_type", ("actor", admin.RelatedOnlyFieldListFilter), "at"]
+    search_fields = ["case_reference", "object_id", "detail"]
+    date_hierarchy = "at"
+    list_select_related = ["actor"]
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,10 @@ class CasesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "cases"
     verbose_name = _("Cases")
+
+    def ready(self) -> None:
+        from cases import checks  # noqa: F401  (registers the deployment checks)
+        from cases.roles import sync_roles
+
+        # After Django has created this app's permissions, make the role groups match.
+        post_migrate.connect(sync_roles, sender=self, dispatch_uid="cases.sync_roles")

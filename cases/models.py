@@ -2,7 +2,9 @@
 contacts, and the case timeline (status changes and dated entries with sources).
 
 State changes that must be kept on the timeline (statuses, consent) are made by
-`cases.services`, never by assigning the field and saving.
+`cases.services`, never by assigning the field and saving. Private free text and
+contact details are encrypted at rest (`cases.crypto`); evidence files are stored
+privately under random names (`cases.evidence`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.files.storage import Storage, storages
 from django.core.validators import MaxValueValidator
@@ -21,7 +24,16 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from cases.crypto import BlindIndexField, EncryptedCharField, EncryptedTextField
+from cases.evidence import EvidenceFileField, evidence_upload_to, validate_evidence_file
 from cases.partial_dates import PartialDate, PartialDateField, validate_not_in_future
+from cases.text import (
+    arabic_letters,
+    chinese_characters,
+    isolate,
+    latin_letters,
+    validate_visible_text,
+)
 
 
 def status_transition(old: str, new: str) -> str:
@@ -37,6 +49,28 @@ def evidence_storage() -> Storage:
 def validate_date_not_in_future(value: dt.date | None) -> None:
     if value and value > timezone.localdate():
         raise ValidationError(_("This date is in the future."), code="future")
+
+
+class PersonQuerySet(models.QuerySet):
+    def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> PersonQuerySet:
+        """People on a case this user may open, and people not on any case yet."""
+        if not (user.is_active and user.is_staff):
+            return self.none()
+        if user.has_perm("cases.view_all_cases"):
+            return self.all()
+        families = Family.objects.visible_to(user)
+        person = models.OuterRef("pk")
+        links = [
+            (Membership.objects.filter(person=person), "family__in"),
+            (Separation.objects.filter(person=person), "family__in"),
+            (Family.objects.filter(reporting_contact=person), "pk__in"),
+        ]
+        on_visible_case = Q()
+        on_any_case = Q()
+        for link, family_lookup in links:
+            on_visible_case |= models.Exists(link.filter(**{family_lookup: families}))
+            on_any_case |= models.Exists(link)
+        return self.filter(on_visible_case | ~on_any_case)
 
 
 class Person(models.Model):
@@ -110,13 +144,25 @@ class Person(models.Model):
     name_latin = models.CharField(
         _("name (Latin script)"),
         max_length=200,
+        validators=[validate_visible_text, latin_letters],
         help_text=_("As the person or family commonly writes it."),
     )
-    name_uyghur = models.CharField(_("name (Uyghur script)"), max_length=200, blank=True)
-    name_chinese = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
+    name_uyghur = models.CharField(
+        _("name (Uyghur script)"),
+        max_length=200,
+        blank=True,
+        validators=[validate_visible_text, arabic_letters],
+    )
+    name_chinese = models.CharField(
+        _("name (Chinese)"),
+        max_length=200,
+        blank=True,
+        validators=[validate_visible_text, chinese_characters],
+    )
     aliases = models.TextField(
         _("other spellings and aliases"),
         blank=True,
+        validators=[validate_visible_text],
         help_text=_("One per line: transliterations, former names, names in documents."),
     )
     gender = models.CharField(
@@ -137,7 +183,7 @@ class Person(models.Model):
         default=Whereabouts.UNKNOWN,
     )
     location_country = CountryField(_("country"), blank=True)
-    location_place = models.CharField(
+    location_place = EncryptedCharField(
         _("place"),
         max_length=200,
         blank=True,
@@ -173,12 +219,15 @@ class Person(models.Model):
         validators=[validate_not_in_future],
         help_text=_("When the family last heard from this person directly."),
     )
-    contact_details = models.TextField(
+    contact_details = EncryptedTextField(
         _("contact details"),
         blank=True,
         help_text=_("Phone, messaging, address. Never published or exported."),
     )
-    notes = models.TextField(_("internal notes"), blank=True)
+    # Keyed digests of the phone numbers, e-mail addresses and handles in the contact
+    # details, recomputed on every save, so staff can search them (cases/crypto.py).
+    contact_index = BlindIndexField(_("contact search index"), source="contact_details")
+    notes = EncryptedTextField(_("internal notes"), blank=True)
 
     consent = models.CharField(
         _("consent to publish"),
@@ -199,6 +248,8 @@ class Person(models.Model):
     created_at = models.DateTimeField(_("created"), db_default=Now(), editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    objects = PersonQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("people")
@@ -212,9 +263,10 @@ class Person(models.Model):
         ]
 
     def __str__(self) -> str:
+        # Isolated, so a name in another direction cannot reorder the text around it.
         if self.name_uyghur:
-            return f"{self.name_latin} ({self.name_uyghur})"
-        return self.name_latin
+            return f"{isolate(self.name_latin)} ({isolate(self.name_uyghur)})"
+        return isolate(self.name_latin)
 
     @property
     def alias_list(self) -> list[str]:
@@ -238,7 +290,47 @@ class Person(models.Model):
             raise ValidationError(errors)
 
 
+class Team(models.Model):
+    """Caseworkers who share a caseload; they work on their team's unrestricted cases."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="teams", blank=True, verbose_name=_("members")
+    )
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
+        permissions = [
+            ("reset_two_factor", _("Can reset a staff member's two-factor devices")),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class FamilyQuerySet(models.QuerySet):
+    def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> FamilyQuerySet:
+        """The cases this user may find and open. Everything else must look absent.
+
+        Supervisors see every case. Anyone else sees the cases they are assigned to,
+        their team's unrestricted cases, and, with `view_unrestricted_cases` (advocates),
+        every unrestricted case. A restricted case is seen only by its assigned
+        caseworkers and by supervisors.
+        """
+        if not (user.is_active and user.is_staff):
+            return self.none()
+        if user.has_perm("cases.view_all_cases"):
+            return self.all()
+        assigned = models.Exists(
+            Family.caseworkers.through.objects.filter(family=models.OuterRef("pk"), user=user)
+        )
+        unrestricted = Q(restricted=False)
+        if not user.has_perm("cases.view_unrestricted_cases"):
+            unrestricted &= Q(team__in=Team.objects.filter(members=user))
+        return self.filter(assigned | unrestricted)
+
     def open(self) -> FamilyQuerySet:
         return self.exclude(status__in=[Family.Status.REUNITED, Family.Status.CLOSED])
 
@@ -328,6 +420,21 @@ class Family(models.Model):
         related_name="assigned_families",
         verbose_name=_("caseworkers"),
     )
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="families",
+    )
+    restricted = models.BooleanField(
+        _("restricted"),
+        default=False,
+        help_text=_(
+            "Only the assigned caseworkers and supervisors can find or open a restricted case."
+        ),
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.INTAKE
     )
@@ -337,7 +444,7 @@ class Family(models.Model):
     host_country = CountryField(
         _("host country"), blank=True, help_text=_("Where the family abroad lives.")
     )
-    internal_summary = models.TextField(_("internal summary"), blank=True)
+    internal_summary = EncryptedTextField(_("internal summary"), blank=True)
     public_summary = models.TextField(
         _("public summary"),
         blank=True,
@@ -352,6 +459,16 @@ class Family(models.Model):
         verbose_name = _("family")
         verbose_name_plural = _("families")
         ordering = ["-priority", "reference"]
+        permissions = [
+            ("view_all_cases", _("Can find and open every case, restricted ones included")),
+            ("view_unrestricted_cases", _("Can find and read every case that is not restricted")),
+            (
+                "view_private_fields",
+                _("Can see contact details, exact locations, internal notes and evidence"),
+            ),
+            ("assign_caseworkers", _("Can assign caseworkers and teams, and restrict cases")),
+            ("export_cases", _("Can export case summaries")),
+        ]
         indexes = [
             # The caseworkers' main list filters open cases by status.
             models.Index(fields=["status", "-priority"], name="family_status_priority"),
@@ -437,7 +554,7 @@ class Separation(models.Model):
     status = models.CharField(
         _("status"), max_length=15, choices=Status.choices, default=Status.REPORTED
     )
-    details = models.TextField(_("internal details"), blank=True)
+    details = EncryptedTextField(_("internal details"), blank=True)
 
     class Meta:
         verbose_name = _("separation")
@@ -579,7 +696,7 @@ class StatusChange(models.Model):
     )
     from_status = models.CharField(_("previous status"), max_length=15, blank=True)
     to_status = models.CharField(_("new status"), max_length=15)
-    note = models.TextField(_("note"), blank=True)
+    note = EncryptedTextField(_("note"), blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("changed by"),
@@ -655,11 +772,18 @@ class TimelineEntry(models.Model):
         help_text=_("Who said it, where: e.g. a newspaper and date, a testimony's interviewer."),
     )
     source_url = models.URLField(_("source link"), max_length=500, blank=True)
-    source_document = models.FileField(
+    source_document = EvidenceFileField(
         _("source document"),
-        upload_to="evidence/%Y/%m/",
+        upload_to=evidence_upload_to,
         storage=evidence_storage,
+        validators=[validate_evidence_file],
+        name_field="source_document_name",
         blank=True,
+        help_text=_("PDF, PNG, JPEG, WebP or plain text, up to 20 MB. Kept privately."),
+    )
+    # Stored files get random names; this is the name it was uploaded under.
+    source_document_name = EncryptedCharField(
+        _("original file name"), max_length=255, blank=True, editable=False
     )
     reliability = models.CharField(
         _("reliability"),
@@ -698,3 +822,73 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Append-only: rows are added, never changed or removed (PostgreSQL enforces it too)."""
+
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("The audit trail is append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("The audit trail is append-only.")
+
+
+class AuditEvent(models.Model):
+    """Who viewed, created, changed, exported or deleted which record; logins; refusals.
+
+    It names records by type, id and case reference, and changed fields by name only:
+    never their values, never a person's name.
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("Viewed")
+        CREATE = "create", _("Created")
+        CHANGE = "change", _("Changed")
+        DELETE = "delete", _("Deleted")
+        EXPORT = "export", _("Exported")
+        ACCESS_REFUSED = "access_refused", _("Access refused")
+        LOGIN = "login", _("Logged in")
+        LOGIN_FAILED = "login_failed", _("Login failed")
+        LOGOUT = "logout", _("Logged out")
+        TWO_FACTOR_ENROLLED = "2fa_enrolled", _("Two-factor device enrolled")
+        TWO_FACTOR_FAILED = "2fa_failed", _("Two-factor check failed")
+        TWO_FACTOR_RESET = "2fa_reset", _("Two-factor devices reset")
+        REAUTHENTICATED = "reauthenticated", _("Re-authenticated")
+
+    at = models.DateTimeField(_("when"), db_default=Now(), editable=False, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        blank=True,
+        # Staff accounts are deactivated, never deleted, while they have a trail.
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    object_type = models.CharField(_("record type"), max_length=100, blank=True)
+    object_id = models.CharField(_("record id"), max_length=64, blank=True)
+    case_reference = models.CharField(_("case"), max_length=20, blank=True, db_index=True)
+    fields = models.JSONField(_("fields"), default=list, blank=True)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit trail")
+        ordering = ["-at", "-pk"]
+        default_permissions = ["view"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise PermissionError("The audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("The audit trail is append-only.")

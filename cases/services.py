@@ -41,7 +41,10 @@ def _check_status(value: str, choices: type[Family.Status] | type[Separation.Sta
 
 @transaction.atomic
 def family_create(*, family: Family, actor: AbstractBaseUser | None, note: str = "") -> Family:
-    """Save a new family under the next free reference and open its timeline."""
+    """Save a new family under the next free reference and open its timeline.
+
+    A creator who cannot see every case is assigned to it, so it stays in their sight.
+    """
     if family.pk is not None:
         raise ValueError("family_create() takes a family that is not saved yet")
     _check_status(family.status, Family.Status)
@@ -58,6 +61,8 @@ def family_create(*, family: Family, actor: AbstractBaseUser | None, note: str =
         else:
             break
     StatusChange.objects.create(family=family, to_status=family.status, actor=actor, note=note)
+    if actor is not None and not actor.has_perm("cases.view_all_cases"):
+        family.caseworkers.add(actor)
     return family
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +23,7 @@ from cases.models import (
     status_transition,
 )
 from cases.partial_dates import PartialDate
+from cases.text import isolate
 
 
 class ItemKind(StrEnum):
@@ -49,9 +51,9 @@ class TimelineItem:
         return (self.date.sort_key, self.recorded_at)
 
 
-def _status_item(change: StatusChange, *, public: bool) -> TimelineItem:
+def _status_item(change: StatusChange, *, public: bool, private: bool) -> TimelineItem:
     if change.separation_id:
-        subject = _("Separation") if public else str(change.separation.person.name_latin)
+        subject = _("Separation") if public else isolate(change.separation.person.name_latin)
     else:
         subject = _("Case")
     if change.from_status:
@@ -63,7 +65,7 @@ def _status_item(change: StatusChange, *, public: bool) -> TimelineItem:
         kind=ItemKind.STATUS,
         title=title,
         recorded_at=change.changed_at,
-        detail="" if public else change.note,
+        detail=change.note if private and not public else "",
         who="" if public or change.actor is None else change.actor.get_username(),
         publishable=True,
     )
@@ -81,6 +83,11 @@ def _contact_item(contact: GovernmentContact) -> TimelineItem:
     )
 
 
+def _web_link(url: str) -> str:
+    """The URL if it is a web address; anything else (javascript:, data:) is not a link."""
+    return url if urlsplit(url).scheme.lower() in {"http", "https"} else ""
+
+
 def _entry_item(entry: TimelineEntry) -> TimelineItem:
     return TimelineItem(
         date=entry.occurred_on,
@@ -89,21 +96,26 @@ def _entry_item(entry: TimelineEntry) -> TimelineItem:
         recorded_at=entry.created_at,
         detail=entry.description,
         source=entry.source,
-        source_url=entry.source_url,
+        source_url=_web_link(entry.source_url),
         reliability=entry.get_reliability_display(),
         publishable=entry.publishable,
     )
 
 
-def case_timeline(family: Family, *, public: bool = False) -> list[TimelineItem]:
+def case_timeline(
+    family: Family, *, public: bool = False, private: bool = True
+) -> list[TimelineItem]:
     """The family's timeline, oldest first.
+
+    `private=False` drops what `cases.access.PRIVATE_FIELDS` keeps to some roles (the
+    notes on status changes), for staff who may read the case but not its private fields.
 
     `public=True` keeps only what may be shown outside the organisation: statuses
     without notes, names or who changed them, and entries marked publishable. It is a
     floor, not the whole rule: the caller still applies the case's consent.
     """
     changes = family.status_changes.select_related("actor", "separation__person")
-    items = [_status_item(change, public=public) for change in changes]
+    items = [_status_item(change, public=public, private=private) for change in changes]
     entries = family.entries.all()
     if public:
         entries = entries.filter(publishable=True)

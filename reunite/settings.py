@@ -1,14 +1,20 @@
 """Reunite settings, read from the environment (see `.env.example` for every variable).
 
 Development defaults are safe on a laptop: SQLite, console mail, DEBUG on. With
-DJANGO_DEBUG off the project refuses to start without a real secret key and allowed
-hosts, and it never runs DEBUG against a database that is not on this machine.
+DJANGO_DEBUG off the project refuses to start without a real secret key, allowed
+hosts and encryption keys, and it never runs DEBUG against a database that is not on
+this machine.
 """
 
+import base64
+import binascii
+import datetime as dt
+import hashlib
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -33,8 +39,59 @@ if not DEBUG:
     if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
         raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must list this site's host names.")
 
+# Encryption at rest (cases/crypto.py): Fernet keys, newest first. The first encrypts,
+# all decrypt; `manage.py rotate_encryption_keys` moves everything to the first. The
+# blind-index key makes the searchable digests of contact details. In DEBUG only, both
+# fall back to fixed development keys derived from constants, never from SECRET_KEY.
+_DEV_ENCRYPTION_KEY = base64.urlsafe_b64encode(
+    hashlib.sha256(b"reunite development-only encryption key").digest()
+).decode()
+_DEV_BLIND_INDEX_KEY = "reunite-development-only-blind-index-key-never-in-production"
+REUNITE_ENCRYPTION_KEYS = [
+    key.strip()
+    for key in env.list("REUNITE_ENCRYPTION_KEYS", default=[_DEV_ENCRYPTION_KEY] if DEBUG else [])
+    if key.strip()
+]
+REUNITE_BLIND_INDEX_KEY = env.str(
+    "REUNITE_BLIND_INDEX_KEY", default=_DEV_BLIND_INDEX_KEY if DEBUG else ""
+)
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+    except (ValueError, binascii.Error):
+        return False
+
+
+_GENERATE_KEY = (
+    'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+)
+if not all(_is_fernet_key(key) for key in REUNITE_ENCRYPTION_KEYS):
+    raise ImproperlyConfigured(
+        "REUNITE_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe "
+        f"base64-encoded bytes). Generate one with: {_GENERATE_KEY}"
+    )
+if not DEBUG:
+    if not REUNITE_ENCRYPTION_KEYS or _DEV_ENCRYPTION_KEY in REUNITE_ENCRYPTION_KEYS:
+        raise ImproperlyConfigured(
+            "REUNITE_ENCRYPTION_KEYS must be set in production: comma-separated Fernet keys, "
+            f"newest first, never the development key. Generate one with: {_GENERATE_KEY}"
+        )
+    if (
+        len(REUNITE_BLIND_INDEX_KEY) < 32
+        or REUNITE_BLIND_INDEX_KEY == _DEV_BLIND_INDEX_KEY
+        or REUNITE_BLIND_INDEX_KEY in REUNITE_ENCRYPTION_KEYS
+    ):
+        raise ImproperlyConfigured(
+            "REUNITE_BLIND_INDEX_KEY must be set in production to a random value of 32+ "
+            "characters, not one of the encryption keys. Generate one with: "
+            'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+        )
+
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin, with a site that lets in only sessions verified by a second factor.
+    "reunite.apps.ReuniteAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -43,18 +100,35 @@ INSTALLED_APPS = [
     "django.forms",
     "django_countries",
     "django_filters",
+    # Two-factor staff logins: authenticator apps, recovery codes, passkeys.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
+    # Login throttling.
+    "axes",
     "cases",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: no-store for staff pages and signed-in staff (cases/middleware.py).
+    "cases.middleware.NoStoreForStaffMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle and absolute session timeouts; a password-only session goes nowhere but
+    # the second-factor step (see cases/accounts/middleware.py).
+    "cases.accounts.middleware.SessionTimeoutMiddleware",
+    "cases.accounts.middleware.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "reunite.urls"
@@ -68,6 +142,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -112,6 +187,57 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Staff logins: password, then a second factor (cases/accounts/). Axes comes first so
+# that a locked-out client is refused before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "staff:login"
+LOGIN_REDIRECT_URL = "admin:index"
+LOGOUT_REDIRECT_URL = "staff:login"
+
+# Sessions live in the database, so a supervisor's reset can end them all. Idle
+# timeout: 30 minutes without a request. Absolute: 10 hours after the password.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = 30 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_ABSOLUTE_TIMEOUT = env.int("REUNITE_SESSION_ABSOLUTE_TIMEOUT", default=10 * 60 * 60)
+
+# Throttling (django-axes): 5 failures from one address, or for one username from one
+# address, lock that address out for 15 minutes. Never by username alone, so nobody
+# can lock a caseworker out from elsewhere. The 429 page says the same for every name.
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are in our own audit trail
+AXES_VERBOSE = False  # its log lines name usernames and addresses; the audit trail suffices
+AXES_CLIENT_IP_CALLABLE = "cases.accounts.throttling.client_ip"
+# How many reverse proxies in front of Django append to X-Forwarded-For (0: none, use
+# the connection's address). Behind one proxy set 1, or every client shares its address.
+REUNITE_TRUSTED_PROXIES = env.int("REUNITE_TRUSTED_PROXIES", default=0)
+
+# Second factor (django-otp). Each failure doubles the wait before the next try.
+OTP_TOTP_ISSUER = "Reunite"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# Passkeys (django-otp-webauthn) only as a second factor, never instead of the password.
+# They are bound to one domain: in development use http://localhost:8000, not 127.0.0.1.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = "Reunite"
+OTP_WEBAUTHN_RP_ID = env.str(
+    "REUNITE_WEBAUTHN_RP_ID",
+    default="localhost" if DEBUG else (ALLOWED_HOSTS[0].lstrip(".") if ALLOWED_HOSTS else ""),
+)
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "REUNITE_WEBAUTHN_ORIGINS",
+    default=["http://localhost:8000"] if DEBUG else [f"https://{OTP_WEBAUTHN_RP_ID}"],
+)
 
 # Internationalisation: English and Uyghur (right-to-left) for everything we show.
 LANGUAGE_CODE = "en"
@@ -170,6 +296,22 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
+# Content-Security-Policy, in development too so that tests meet what production blocks.
+# Scripts, styles, images, fonts and requests come from this site only; an inline
+# <script> or <style> needs the request's nonce ({% csp_nonce_attr %}), and no style=""
+# attribute in markup is applied (the admin has none). Nothing from another host: it
+# would learn who reads which case. `manage.py check --deploy` enforces this
+# (cases/checks.py).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -182,10 +324,28 @@ if not DEBUG:
 # Case references read F-<year>-<4 digits>, e.g. F-2026-0042.
 REUNITE_CASE_REFERENCE_PREFIX = env.str("REUNITE_CASE_REFERENCE_PREFIX", default="F")
 
+# Error reports (debug pages, mails) hide posted values, cookies, query values and local
+# variables; logs lose e-mail addresses, phone numbers and URL query values
+# (cases/redaction.py). Every handler must carry the filter: check --deploy verifies it.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "cases.redaction.PrivateExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "cases.redaction.PrivateExceptionReporter"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_personal_data": {"()": "cases.redaction.RedactPersonalData"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    # Django's default handlers for these (console, mail_admins, the development server's
+    # request lines) would bypass the filter: these loggers go through the root instead.
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }

@@ -1,8 +1,9 @@
 from html.parser import HTMLParser
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 
+from cases.roles import Role
 from tests.factories import UserFactory
 
 
@@ -23,10 +24,68 @@ def caseworker(db):
     return user
 
 
+def login_verified(client, user):
+    """Log `client` in as `user` after both factors: password (force_login), then a
+    real confirmed authenticator device recorded as this session's second factor."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Test phone", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def user_with_role(username: str, role: Role):
+    """A staff member in one of the real role groups (cases.roles)."""
+    user = UserFactory(username=username, is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def worker(db):
+    """A caseworker by role: sees only the cases assigned to them or their team."""
+    return user_with_role("wahid", Role.CASEWORKER)
+
+
+@pytest.fixture
+def other_worker(db):
+    return user_with_role("omar", Role.CASEWORKER)
+
+
+@pytest.fixture
+def supervisor(db):
+    return user_with_role("sara", Role.SUPERVISOR)
+
+
+@pytest.fixture
+def advocate(db):
+    return user_with_role("ava", Role.ADVOCATE)
+
+
+@pytest.fixture
+def petition_editor(db):
+    return user_with_role("pete", Role.PETITION_EDITOR)
+
+
+@pytest.fixture
+def as_user(client, login):
+    """`as_user(user)` returns the test client, signed in as that user with both factors."""
+
+    def log_in(user):
+        return login(client, user)
+
+    return log_in
+
+
 @pytest.fixture
 def caseworker_client(client, caseworker):
-    client.force_login(caseworker)
-    return client
+    return login_verified(client, caseworker)
 
 
 class AdminFormData(dict):
@@ -123,3 +182,13 @@ def admin_form():
         return parser.data
 
     return read
+
+
+@pytest.fixture
+def login():
+    """Log a client in as a staff member would be after both factors."""
+
+    def log_in(client, user):
+        return login_verified(client, user)
+
+    return log_in

@@ -5,7 +5,15 @@ import datetime as dt
 import factory
 from django.contrib.auth import get_user_model
 
-from cases.models import Family, GovernmentContact, Membership, Person, Separation, TimelineEntry
+from cases.models import (
+    Family,
+    GovernmentContact,
+    Membership,
+    Person,
+    Separation,
+    Team,
+    TimelineEntry,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -81,3 +89,16 @@ class TimelineEntryFactory(factory.django.DjangoModelFactory):
     kind = TimelineEntry.Kind.MEDIA
     title = factory.Sequence(lambda n: f"Report {n}")
     source = "Example News"
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+    @factory.post_generation
+    def members(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.members.set(extracted)

@@ -51,6 +51,9 @@ def test_production_starts_with_a_key_and_hosts_and_turns_on_secure_cookies():
             "DJANGO_DEBUG": "false",
             "DJANGO_SECRET_KEY": GOOD_KEY,
             "DJANGO_ALLOWED_HOSTS": "reunite.example",
+            # Fernet key: 32 bytes, url-safe base64 (tests/test_crypto.py covers these).
+            "REUNITE_ENCRYPTION_KEYS": "dGVzdHMtb25seS1rZXktbmV2ZXItdXNlLWZvci11c2U=",
+            "REUNITE_BLIND_INDEX_KEY": "b" * 40,
         },
         "[settings.DEBUG, settings.SESSION_COOKIE_SECURE, settings.SECURE_HSTS_SECONDS]",
     )

@@ -6,6 +6,7 @@ from django.utils import timezone
 from cases import services
 from cases.models import Family, Separation, StatusChange
 from cases.partial_dates import PartialDate
+from cases.text import isolate
 from cases.timeline import ItemKind, case_timeline
 from tests.factories import GovernmentContactFactory, PersonFactory, TimelineEntryFactory
 
@@ -56,7 +57,7 @@ def test_status_items_name_the_separated_person_and_who_changed_it(family, casew
 
     item = case_timeline(family)[-1]
 
-    assert item.title == "Yaqup Example: Reported"
+    assert item.title == f"{isolate('Yaqup Example')}: Reported"
     assert item.who == caseworker.username
     assert item.date == PartialDate.from_date(timezone.localdate())
 

@@ -9,13 +9,20 @@ import datetime as dt
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
-from django.core.management.base import BaseCommand
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cases import services
+from cases.accounts.devices import (
+    AUTHENTICATOR_NAME,
+    recovery_codes_replace,
+    secret_base32,
+)
 from cases.models import (
     Family,
     GovernmentContact,
@@ -25,9 +32,9 @@ from cases.models import (
     TimelineEntry,
 )
 from cases.partial_dates import PartialDate
+from cases.roles import Role
 
 DEMO_USERNAME = "demo.caseworker"
-DEMO_GROUP = "Demo caseworkers"
 
 P = Person
 C = Person.Condition
@@ -364,6 +371,8 @@ DEMO_FAMILIES: list[dict[str, Any]] = [
             "host_country": "TR",
             "priority": Family.Priority.URGENT,
             "internal_summary": "Brother abroad faces deportation; relatives detained or missing.",
+            # Only its caseworkers and supervisors can find it: the brother is exposed.
+            "restricted": True,
         },
         "status_path": [Family.Status.ACTIVE],
         "people": {
@@ -527,7 +536,12 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args: Any, no_login: bool = False, **options: Any) -> None:
-        actor, password = (None, "") if no_login else self._demo_caseworker()
+        if not no_login and not settings.DEBUG:
+            raise CommandError(
+                "Refusing to create the demo login with DEBUG off: its password and "
+                "second factor are printed in clear. Use --no-login for the families only."
+            )
+        actor, login_lines = (None, []) if no_login else self._demo_caseworker()
         created = 0
         for spec in DEMO_FAMILIES:
             if Family.objects.filter(name=spec["case"]["name"]).exists():
@@ -538,27 +552,31 @@ class Command(BaseCommand):
         if actor is not None:
             self.stdout.write(
                 self.style.SUCCESS(
-                    "Demo caseworker login (development only):\n"
-                    f"  username: {DEMO_USERNAME}\n"
-                    f"  password: {password}"
+                    "Demo caseworker login (development only):\n" + "\n".join(login_lines)
                 )
             )
 
-    def _demo_caseworker(self) -> tuple[Any, str]:
+    def _demo_caseworker(self) -> tuple[Any, list[str]]:
+        """The demo login with a fresh password, authenticator key and recovery codes,
+        and the lines that print them. The new password ends its earlier sessions."""
         user, _created = get_user_model().objects.get_or_create(
             username=DEMO_USERNAME, defaults={"is_staff": True}
-        )
-        group, _created = Group.objects.get_or_create(name=DEMO_GROUP)
-        group.permissions.set(
-            Permission.objects.filter(content_type__app_label="cases")
-            | Permission.objects.filter(codename="view_user")
         )
         password = secrets.token_urlsafe(12)
         user.set_password(password)
         user.is_staff = True
         user.save()
-        user.groups.add(group)
-        return user, password
+        user.groups.add(Group.objects.get(name=Role.CASEWORKER))
+        TOTPDevice.objects.filter(user=user).delete()
+        device = TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=True)
+        codes = recovery_codes_replace(user=user)
+        return user, [
+            f"  username: {DEMO_USERNAME}",
+            f"  password: {password}",
+            "  second step: enter one of these recovery codes (each works once):",
+            f"    {' '.join(codes)}",
+            f"  or add this key to an authenticator app (TOTP, base32): {secret_base32(device)}",
+        ]
 
     def _create_family(self, spec: dict[str, Any], actor: Any) -> Family:
         people: dict[str, Person] = {}
@@ -579,9 +597,7 @@ class Command(BaseCommand):
             family=Family(reporting_contact=people[spec["reporting_contact"]], **spec["case"]),
             actor=actor,
             note="Demo case opened.",
-        )
-        if actor is not None:
-            family.caseworkers.add(actor)
+        )  # assigns the demo caseworker, who cannot see unassigned cases
         for key, (_fields, role) in spec["people"].items():
             Membership.objects.create(family=family, person=people[key], role=role)
         for status in spec["status_path"]:

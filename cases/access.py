@@ -1,0 +1,76 @@
+"""Who may see what: the one place for record visibility and field-level rules.
+
+Record visibility: `visible(queryset, user)` narrows any case-record queryset to the
+cases the user may open (`Family.objects.visible_to`). Field rules: `PRIVATE_FIELDS`
+lists what only roles with `cases.view_private_fields` may see: contact details of
+relatives, exact locations inside China, internal notes and evidence files. Admin
+pages, timelines and exports all ask this module; none keeps its own list.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from cases.models import (
+    Family,
+    GovernmentContact,
+    Membership,
+    Person,
+    Separation,
+    StatusChange,
+    TimelineEntry,
+)
+
+User = AbstractBaseUser | AnonymousUser
+
+PRIVATE_FIELDS: dict[type[models.Model], frozenset[str]] = {
+    Person: frozenset({"contact_details", "location_place", "notes"}),
+    Family: frozenset({"internal_summary"}),
+    Separation: frozenset({"details"}),
+    StatusChange: frozenset({"note"}),
+    # The original file name can name a person ("Gulnar passport.pdf"): private too.
+    TimelineEntry: frozenset({"source_document", "source_document_name"}),
+    GovernmentContact: frozenset(),
+    Membership: frozenset(),
+}
+
+# Who is on a case and whether it is hidden: only supervisors decide.
+ASSIGNMENT_FIELDS = frozenset({"caseworkers", "team", "restricted"})
+
+
+def can_see_private(user: User) -> bool:
+    return user.has_perm("cases.view_private_fields")
+
+
+def hidden_fields(user: User, model: type[models.Model]) -> frozenset[str]:
+    """The fields of `model` this user must not see, in any form."""
+    if can_see_private(user):
+        return frozenset()
+    return PRIVATE_FIELDS.get(model, frozenset())
+
+
+def readonly_fields(user: User, model: type[models.Model]) -> frozenset[str]:
+    """Fields the user may see but not set."""
+    if model is Family and not user.has_perm("cases.assign_caseworkers"):
+        return ASSIGNMENT_FIELDS
+    return frozenset()
+
+
+def visible[M: models.Model](queryset: models.QuerySet[M], user: User) -> models.QuerySet[M]:
+    """Narrow a queryset of any case record to what `user` may find and open."""
+    model = queryset.model
+    if model is Family:
+        return queryset.visible_to(user)
+    if model is Person:
+        return queryset.visible_to(user)
+    return queryset.filter(family__in=Family.objects.visible_to(user))
+
+
+def record_exists(model: type[models.Model], pk: object) -> bool:
+    """Whether a record exists at all, whoever asks: to tell refusals from typos in the log."""
+    try:
+        return model._default_manager.filter(pk=pk).exists()
+    except (ValueError, TypeError, ValidationError):
+        return False

@@ -1,0 +1,81 @@
+"""The user admin, with the supervisor's "Reset two-factor devices" action.
+
+Imported by reunite.apps.ReuniteAdminConfig.ready(), after Django's own user admin.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_otp import user_has_device
+
+from cases.accounts.decorators import require_recent_authentication
+from cases.accounts.devices import user_reset_two_factor
+
+User = get_user_model()
+
+RESET_PERMISSION = "cases.reset_two_factor"
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    actions = ["reset_two_factor"]
+    list_display = [*DjangoUserAdmin.list_display, "has_two_factor"]
+
+    @admin.display(description=_("two-factor"), boolean=True)
+    def has_two_factor(self, user) -> bool:
+        return user_has_device(user, confirmed=True)
+
+    def has_reset_two_factor_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(RESET_PERMISSION)
+
+    @admin.action(description=_("Reset two-factor devices"), permissions=["reset_two_factor"])
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """For a lost phone: delete the devices and end the sessions; the person sets up
+        a new device at their next login. Asks the supervisor to re-authenticate first."""
+        if (response := require_recent_authentication(request)) is not None:
+            self.message_user(
+                request,
+                _("Confirm it is you, then choose the people and the action again."),
+                messages.WARNING,
+            )
+            return response
+        if not request.user.is_superuser and queryset.filter(is_superuser=True).exists():
+            self.message_user(
+                request, _("Only a superuser can reset a superuser's devices."), messages.ERROR
+            )
+            return None
+        users = list(queryset)
+        for user in users:
+            user_reset_two_factor(user=user, actor=request.user, request=request)
+        self.message_user(
+            request,
+            ngettext(
+                "Two-factor devices reset for %(count)d person.",
+                "Two-factor devices reset for %(count)d people.",
+                len(users),
+            )
+            % {"count": len(users)},
+            messages.SUCCESS,
+        )
+        return None
+
+
+# Devices change only through the staff pages and the reset above, never by hand here.
+for model_path in (
+    "otp_totp.TOTPDevice",
+    "otp_static.StaticDevice",
+    "django_otp_webauthn.WebAuthnCredential",
+    "django_otp_webauthn.WebAuthnAttestation",
+):
+    model = apps.get_model(model_path)
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
