@@ -14,6 +14,8 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from django_countries.filters import CountryFilter
 
 from cases import access, services
 from cases.audit import audit_record
@@ -154,6 +156,20 @@ class CaseRecordAdmin(CaseAccess, admin.ModelAdmin):
         # The bulk "delete selected" action: one audited delete per record.
         for obj in queryset:
             self.delete_model(request, obj)
+
+
+class CountryInUseFilter(CountryFilter):
+    """Only the countries of the records this user may see. (django-countries' own
+    filter lists every row's country, which would reveal where restricted cases are.)"""
+
+    def lookup_choices(self, changelist: Any) -> list[tuple[str, str]]:
+        codes = (
+            changelist.root_queryset.exclude(**{self.field_path: ""})
+            .order_by()
+            .values_list(self.field_path, flat=True)
+            .distinct()
+        )
+        return sorted(((code, countries.name(code)) for code in codes), key=lambda c: c[1])
 
 
 class FollowUpFilter(admin.SimpleListFilter):
@@ -305,7 +321,7 @@ class FamilyAdmin(CaseRecordAdmin):
         "status",
         "priority",
         "restricted",
-        "host_country",
+        ("host_country", CountryInUseFilter),
         ("team", admin.RelatedOnlyFieldListFilter),
         ("caseworkers", admin.RelatedOnlyFieldListFilter),
         FollowUpFilter,
@@ -537,7 +553,7 @@ class GovernmentContactAdmin(CaseRecordAdmin):
         "follow_up_on",
         "response_on",
     ]
-    list_filter = ["outcome", "direction", "body_kind", "government"]
+    list_filter = ["outcome", "direction", "body_kind", ("government", CountryInUseFilter)]
     list_select_related = ["family"]
     search_fields = ["body", "official", "summary", "family__reference", "family__name"]
     autocomplete_fields = ["family"]

@@ -50,19 +50,34 @@ def redact(text: str) -> str:
     return PHONE.sub(REDACTED, text)
 
 
+def _redact_argument(value: Any) -> Any:
+    # Short numbers passed as numbers (status codes, sizes, counts) are kept, so they
+    # cannot merge with a neighbour into something that looks like a phone number.
+    if isinstance(value, int | float) and abs(value) < 1_000_000:
+        return value
+    return redact(str(value))
+
+
 class RedactPersonalData(logging.Filter):
-    """Rewrites each record's message (arguments merged in) and traceback, redacted.
+    """Rewrites each record's message and traceback, redacted: the message template and
+    every text argument, before they are merged.
 
     The record keeps no arguments afterwards, so no handler or formatter can render
     an unredacted value from them.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        args: Any = record.args
+        if isinstance(args, dict):
+            args = {key: _redact_argument(value) for key, value in args.items()}
+        elif args:
+            args = tuple(_redact_argument(value) for value in args)
         try:
-            message = record.getMessage()
+            template = redact(str(record.msg))
+            message = template % args if args else template
         except Exception:  # a broken format string: let logging report it as usual
             return True
-        record.msg, record.args = redact(message), ()
+        record.msg, record.args = message, ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

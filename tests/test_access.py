@@ -194,3 +194,19 @@ class TestAdmin:
 
         assert response.status_code == 302
         assert list(Family.objects.get(name="New case").caseworkers.all()) == [worker]
+
+
+def test_the_country_filter_offers_only_countries_of_visible_cases(as_user, worker):
+    mine = FamilyFactory(host_country="BE")
+    mine.caseworkers.add(worker)
+    FamilyFactory(host_country="IT", restricted=True)
+
+    response = as_user(worker).get(reverse("admin:cases_family_changelist"))
+
+    [country_filter] = [
+        spec
+        for spec in response.context["cl"].filter_specs
+        if getattr(spec, "field_path", "") == "host_country"
+    ]
+    offered = [choice["display"] for choice in country_filter.choices(response.context["cl"])]
+    assert offered == ["All", "Belgium"]

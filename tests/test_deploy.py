@@ -385,6 +385,14 @@ def test_django_request_lines_go_through_the_filter(log_output):
     assert "Gulnar" not in log_output.getvalue()
 
 
+def test_request_lines_keep_their_status_code_and_size(log_output):
+    logging.getLogger("django.server").info('"%s" %s %s', "GET /staff/login/ HTTP/1.1", 200, 2797)
+    logging.getLogger("cases.test").info("Called %s", 8613800138000)
+
+    assert '"GET /staff/login/ HTTP/1.1" 200 2797' in log_output.getvalue()
+    assert "8613800138000" not in log_output.getvalue()
+
+
 @pytest.mark.parametrize(
     "text",
     [
