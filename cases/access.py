@@ -58,6 +58,11 @@ def readonly_fields(user: User, model: type[models.Model]) -> frozenset[str]:
     return frozenset()
 
 
+def is_case_record(model: type[models.Model]) -> bool:
+    """Whether `visible()` narrows this model: people, cases and the records of a case."""
+    return model in PRIVATE_FIELDS
+
+
 def visible[M: models.Model](queryset: models.QuerySet[M], user: User) -> models.QuerySet[M]:
     """Narrow a queryset of any case record to what `user` may find and open."""
     model = queryset.model

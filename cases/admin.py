@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.db import models
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.constants import LOOKUP_SEP
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -74,10 +75,42 @@ class CaseAccess:
             *sorted(access.readonly_fields(request.user, self.model)),
         ]
 
+    # A relation field accepts only records the user may open. (Autocomplete lists them
+    # already; without this, a posted id of a hidden person or case would be accepted.)
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any):
+        return self._visible_choices(db_field, request, kwargs, super().formfield_for_foreignkey)
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any):
+        return self._visible_choices(db_field, request, kwargs, super().formfield_for_manytomany)
+
+    def _visible_choices(self, db_field: Any, request: HttpRequest, kwargs: dict, make: Any):
+        field = make(db_field, request, **kwargs)
+        if field is not None and access.is_case_record(db_field.related_model):
+            field.queryset = access.visible(field.queryset, request.user)
+        return field
+
 
 class CaseRecordAdmin(CaseAccess, admin.ModelAdmin):
     """A case record's own admin pages: a record the user may not open is absent (404,
     and the attempt is logged); every view, save and delete lands on the audit trail."""
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        # Query-string filters only on what the sidebar offers: no reverse relations
+        # (?families=<a restricted case>), no private or index fields (?notes=,
+        # ?contact_index__regex=). Django alone allows any one-step lookup.
+        offered = {
+            spec.parameter_name
+            if isinstance(spec, type)
+            else spec
+            if isinstance(spec, str)
+            else spec[0]
+            for spec in self.get_list_filter(request)
+        }
+        if self.date_hierarchy:
+            offered.add(self.date_hierarchy)
+        return lookup.split(LOOKUP_SEP)[0] in offered and super().lookup_allowed(
+            lookup, value, request
+        )
 
     def _visible_or_404(self, request: HttpRequest, object_id: str) -> None:
         pk = unquote(object_id)
@@ -93,6 +126,19 @@ class CaseRecordAdmin(CaseAccess, admin.ModelAdmin):
                     detail=f"{self.model._meta.label_lower} {pk}",
                 )
             raise Http404(_("No such record."))
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        # Lists and searches are how an insider would scrape: each one is recorded,
+        # the search term itself never (it is usually a name).
+        response = super().changelist_view(request, extra_context)
+        if request.method == "GET" and getattr(response, "status_code", None) == 200:
+            audit_record(
+                action=AuditEvent.Action.VIEW,
+                request=request,
+                detail=f"{self.model._meta.label_lower} list"
+                + (" search" if request.GET.get("q") else ""),
+            )
+        return response
 
     def change_view(
         self,

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,7 +10,13 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from cases import checks  # noqa: F401  (registers the deployment checks)
+        from cases.evidence import delete_file_once_committed
+        from cases.models import TimelineEntry
         from cases.roles import sync_roles
+
+        post_delete.connect(
+            delete_file_once_committed, sender=TimelineEntry, dispatch_uid="cases.evidence"
+        )
 
         # After Django has created this app's permissions, make the role groups match.
         post_migrate.connect(sync_roles, sender=self, dispatch_uid="cases.sync_roles")

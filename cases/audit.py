@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 from django.http import HttpRequest
 
+from cases.accounts.throttling import client_ip
 from cases.models import AuditEvent, Family
 
 
@@ -31,14 +32,15 @@ def audit_record(
 ) -> AuditEvent:
     """Append one event. `fields` are names, never values; `detail` must hold no personal data.
 
-    The actor defaults to the request's user. The IP address is the connection's own
-    (REMOTE_ADDR): a forwarded-for header is the client's word, not evidence.
+    The actor defaults to the request's user. The IP address is the one the login
+    throttle counts: the connection's own, or behind REUNITE_TRUSTED_PROXIES proxies the
+    address the outermost of them saw (never what a client wrote itself).
     """
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
     if actor is not None and not isinstance(actor, get_user_model()):
         actor = None
-    ip_address = request.META.get("REMOTE_ADDR") if request is not None else None
+    ip_address = client_ip(request) if request is not None else None
     return AuditEvent.objects.create(
         actor=actor,
         action=action,

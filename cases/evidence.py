@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -128,3 +128,13 @@ class EvidenceFileField(models.FileField):
             setattr(instance, self.name_field, PurePath(data.name or "").name[:255])
         elif data is False:  # "Clear" ticked
             setattr(instance, self.name_field, "")
+
+
+def delete_file_once_committed(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
+    """post_delete: a deleted entry's evidence file leaves the disk when the deletion is
+    committed (not before: a rolled-back delete must keep its file). Storage upkeep, not
+    business logic: it runs for every delete path, cascades from a family included."""
+    file = instance.source_document
+    if file:
+        storage, name = file.storage, file.name
+        transaction.on_commit(lambda: storage.delete(name))

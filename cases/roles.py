@@ -35,7 +35,6 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
             ("view", "add", "change", "delete"),
         ),
         "cases.view_private_fields",
-        "auth.view_user",
     ],
     # Sees everything, assigns caseworkers, reads the audit trail, manages staff.
     Role.SUPERVISOR: [

@@ -23,13 +23,24 @@ env = environ.Env()
 # Variables already in the environment win over the file.
 environ.Env.read_env(env.str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Debug is the default only on a laptop's SQLite database. With any other database a
+# forgotten DJANGO_DEBUG means production: debug must be asked for by name.
+DEBUG = env.bool(
+    "DJANGO_DEBUG", default=env.str("DATABASE_URL", default="sqlite:").startswith("sqlite:")
+)
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
 )
+
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]", "testserver"}
+if DEBUG and not set(ALLOWED_HOSTS) <= _LOCAL_HOSTS:
+    raise ImproperlyConfigured(
+        "DJANGO_DEBUG is on while DJANGO_ALLOWED_HOSTS names public hosts: debug pages "
+        "would show case data to the world. Set DJANGO_DEBUG=false."
+    )
 
 if not DEBUG:
     if len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET_KEY:
@@ -160,17 +171,7 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 
 _db_host = DATABASES["default"].get("HOST") or ""
-if (
-    DEBUG
-    and _db_host
-    and not _db_host.startswith("/")
-    and _db_host
-    not in {
-        "localhost",
-        "127.0.0.1",
-        "::1",
-    }
-):
+if DEBUG and _db_host and not _db_host.startswith("/") and _db_host not in _LOCAL_HOSTS:
     raise ImproperlyConfigured(
         "DJANGO_DEBUG is on with a database on another host: debug pages would show case data. "
         "Set DJANGO_DEBUG=false for a deployed database."
@@ -254,6 +255,9 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # Evidence files are never under a public URL: they live outside STATIC/MEDIA roots
 # and are only read by code that checks who is asking.
 PRIVATE_STORAGE_ROOT = env.path("REUNITE_PRIVATE_STORAGE", default=BASE_DIR / "private")
+# Uploaded files (evidence) readable by the app's own user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "evidence": {

@@ -145,3 +145,22 @@ def test_supervisors_read_the_trail_but_nobody_can_edit_it(as_user, supervisor, 
 
 def test_caseworkers_cannot_read_the_trail(as_user, worker):
     assert as_user(worker).get(reverse("admin:cases_auditevent_changelist")).status_code == 403
+
+
+def test_lists_and_searches_are_recorded_without_the_search_term(caseworker_client, caseworker):
+    caseworker_client.get(reverse("admin:cases_person_changelist"))
+    caseworker_client.get(reverse("admin:cases_person_changelist"), {"q": "Gulnar"})
+
+    details = [e.detail for e in events(AuditEvent.Action.VIEW)]
+    assert details == ["cases.person list", "cases.person list search"]
+    assert "Gulnar" not in str(list(AuditEvent.objects.values()))
+
+
+def test_the_recorded_address_is_the_one_the_trusted_proxy_saw(rf, caseworker, settings):
+    settings.REUNITE_TRUSTED_PROXIES = 1
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9")
+    request.user = caseworker
+
+    event = audit_record(action=AuditEvent.Action.VIEW, request=request)
+
+    assert event.ip_address == "203.0.113.9"

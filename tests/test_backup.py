@@ -100,6 +100,7 @@ def site(tmp_path):
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
         "DJANGO_ENV_FILE": "/dev/null",
+        "DJANGO_DEBUG": "true",  # a throwaway local database: development settings
         "DJANGO_SETTINGS_MODULE": "reunite.settings",
         "DATABASE_URL": url_of(database),
         "REUNITE_PRIVATE_STORAGE": str(private),

@@ -277,3 +277,37 @@ def test_a_guessed_storage_path_is_not_served_anywhere(client, login, caseworker
 
         assert response.status_code == 404, prefix
         assert PDF not in response.content
+
+
+def test_deleting_an_entry_removes_its_file_once_the_delete_is_committed(
+    evidence_dir, django_capture_on_commit_callbacks
+):
+    family = FamilyFactory()
+    entry = entry_with_evidence(family)
+    stored = evidence_dir / entry.source_document.name
+    assert stored.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        family.delete()  # the entry goes with its case
+
+    assert not stored.exists()
+
+
+def test_a_rolled_back_delete_keeps_the_file(evidence_dir, django_capture_on_commit_callbacks):
+    entry = entry_with_evidence(FamilyFactory())
+    stored = evidence_dir / entry.source_document.name
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        entry.delete()
+
+    assert len(callbacks) == 1  # waiting for a commit that, here, never comes
+    assert stored.exists()
+
+
+def test_evidence_files_are_readable_by_the_apps_own_user_only(evidence_dir, settings):
+    entry = entry_with_evidence(FamilyFactory())
+
+    mode = (evidence_dir / entry.source_document.name).stat().st_mode & 0o777
+
+    assert settings.FILE_UPLOAD_PERMISSIONS == 0o600
+    assert mode == 0o600

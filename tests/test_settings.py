@@ -98,3 +98,23 @@ def test_email_url_is_mapped_onto_a_mailer():
         "password": "s3cret",
         "use_tls": True,
     }
+
+
+def test_a_postgresql_database_without_djangodebug_runs_as_production():
+    # The reviewer's case: a deployment that forgot DJANGO_DEBUG on a local PostgreSQL.
+    result = load_settings(
+        {
+            "DATABASE_URL": "postgres://reunite@localhost/reunite",
+            "DJANGO_ALLOWED_HOSTS": "reunite.example.org",
+        }
+    )
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_debug_is_refused_when_allowed_hosts_name_a_public_host():
+    result = load_settings({"DJANGO_DEBUG": "true", "DJANGO_ALLOWED_HOSTS": "reunite.example.org"})
+
+    assert result.returncode != 0
+    assert "names public hosts" in result.stderr

@@ -5,6 +5,8 @@ Imported by reunite.apps.ReuniteAdminConfig.ready(), after Django's own user adm
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -17,6 +19,8 @@ from django_otp import user_has_device
 
 from cases.accounts.decorators import require_recent_authentication
 from cases.accounts.devices import user_reset_two_factor
+from cases.audit import audit_record
+from cases.models import AuditEvent
 
 User = get_user_model()
 
@@ -29,6 +33,32 @@ admin.site.unregister(User)
 class UserAdmin(DjangoUserAdmin):
     actions = ["reset_two_factor"]
     list_display = [*DjangoUserAdmin.list_display, "has_two_factor"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # Only a superuser makes superusers or hands out permissions outside the roles.
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ["is_superuser", "user_permissions"]
+        return readonly
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A superuser's account (its password included) is changed only by a superuser.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def construct_change_message(
+        self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
+    ) -> list:
+        # Every change to a staff account lands on the audit trail, by field name.
+        audit_record(
+            action=AuditEvent.Action.CREATE if add else AuditEvent.Action.CHANGE,
+            request=request,
+            obj=getattr(form, "instance", None) or form.user,  # the password form has no instance
+            fields=[name for name in form.changed_data if name not in {"password1", "password2"}]
+            + (["password"] if {"password1", "password2"} & set(form.changed_data) else []),
+        )
+        return super().construct_change_message(request, form, formsets, add)
 
     @admin.display(description=_("two-factor"), boolean=True)
     def has_two_factor(self, user) -> bool:

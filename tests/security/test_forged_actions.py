@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from cases.models import Family, Person
-from tests.factories import FamilyFactory, PersonFactory
+from cases.models import AuditEvent, Family, Person
+from tests.factories import FamilyFactory, PersonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +55,50 @@ def test_a_caseworker_cannot_delete_a_person_they_can_see(as_user, worker):
 )
 def test_a_petition_editor_has_no_access_to_case_data(as_user, petition_editor, url_name):
     assert as_user(petition_editor).get(reverse(url_name)).status_code == 403
+
+
+def test_a_supervisor_cannot_make_anyone_a_superuser(as_user, supervisor, admin_form):
+    client = as_user(supervisor)
+    url = reverse("admin:auth_user_change", args=[supervisor.pk])
+    data = admin_form(client.get(url))
+    data.update(is_superuser="on", first_name="Sara")
+
+    response = client.post(url, data)
+
+    supervisor.refresh_from_db()
+    assert response.status_code == 302
+    assert supervisor.first_name == "Sara"
+    assert supervisor.is_superuser is False
+    change = AuditEvent.objects.get(action="change", object_type="auth.user")
+    assert change.fields == ["first_name"]
+
+
+def test_a_supervisor_cannot_change_a_superusers_account_or_password(as_user, supervisor):
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client = as_user(supervisor)
+
+    password = client.post(
+        reverse("admin:auth_user_password_change", args=[root.pk]),
+        {"password1": "a new long passphrase 1", "password2": "a new long passphrase 1"},
+    )
+    change = client.post(reverse("admin:auth_user_change", args=[root.pk]), {"username": "x"})
+
+    root.refresh_from_db()
+    assert password.status_code == 403
+    assert change.status_code == 403
+    assert root.check_password("correct horse battery staple")
+
+
+def test_a_supervisors_password_reset_for_a_caseworker_is_audited(as_user, supervisor, worker):
+    response = as_user(supervisor).post(
+        reverse("admin:auth_user_password_change", args=[worker.pk]),
+        {"password1": "a new long passphrase 1", "password2": "a new long passphrase 1"},
+    )
+
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(object_type="auth.user", object_id=str(worker.pk))
+    assert event.fields == ["password"]
+
+
+def test_caseworkers_cannot_read_the_staff_directory(as_user, worker):
+    assert as_user(worker).get(reverse("admin:auth_user_changelist")).status_code == 403
