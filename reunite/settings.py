@@ -257,6 +257,9 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 PRIVATE_STORAGE_ROOT = env.path("REUNITE_PRIVATE_STORAGE", default=BASE_DIR / "private")
 # Uploaded files (evidence) readable by the app's own user only.
 FILE_UPLOAD_PERMISSIONS = 0o600
+# Evidence (20 MB at most) stays in memory while it is checked, never in a shared
+# temporary directory in clear.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -318,7 +321,9 @@ SECURE_CSP = {
 }
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if REUNITE_TRUSTED_PROXIES:
+        # Only a proxy we were told about may say the connection was HTTPS.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)

@@ -9,6 +9,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_KEY = "k" * 60
+PRODUCTION_KEYS = {
+    # Fernet key: 32 bytes, url-safe base64 (tests/test_crypto.py covers these).
+    "REUNITE_ENCRYPTION_KEYS": "dGVzdHMtb25seS1rZXktbmV2ZXItdXNlLWZvci11c2U=",
+    "REUNITE_BLIND_INDEX_KEY": "b" * 40,
+}
 
 
 def load_settings(env: dict[str, str], expression: str = "None") -> subprocess.CompletedProcess:
@@ -51,9 +56,7 @@ def test_production_starts_with_a_key_and_hosts_and_turns_on_secure_cookies():
             "DJANGO_DEBUG": "false",
             "DJANGO_SECRET_KEY": GOOD_KEY,
             "DJANGO_ALLOWED_HOSTS": "reunite.example",
-            # Fernet key: 32 bytes, url-safe base64 (tests/test_crypto.py covers these).
-            "REUNITE_ENCRYPTION_KEYS": "dGVzdHMtb25seS1rZXktbmV2ZXItdXNlLWZvci11c2U=",
-            "REUNITE_BLIND_INDEX_KEY": "b" * 40,
+            **PRODUCTION_KEYS,
         },
         "[settings.DEBUG, settings.SESSION_COOKIE_SECURE, settings.SECURE_HSTS_SECONDS]",
     )
@@ -118,3 +121,22 @@ def test_debug_is_refused_when_allowed_hosts_name_a_public_host():
 
     assert result.returncode != 0
     assert "names public hosts" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("proxies", "header"), [("0", None), ("1", ["HTTP_X_FORWARDED_PROTO", "https"])]
+)
+def test_only_a_declared_proxy_may_say_the_connection_was_https(proxies, header):
+    result = load_settings(
+        {
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": GOOD_KEY,
+            "DJANGO_ALLOWED_HOSTS": "reunite.example",
+            "REUNITE_TRUSTED_PROXIES": proxies,
+            **PRODUCTION_KEYS,
+        },
+        "getattr(settings, 'SECURE_PROXY_SSL_HEADER', None)",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == header
