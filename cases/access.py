@@ -9,11 +9,17 @@ pages, timelines and exports all ask this module; none keeps its own list.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 
+from cases.audit import audit_record
 from cases.models import (
+    AuditEvent,
     Family,
     GovernmentContact,
     Membership,
@@ -65,17 +71,25 @@ def is_case_record(model: type[models.Model]) -> bool:
 
 def visible[M: models.Model](queryset: models.QuerySet[M], user: User) -> models.QuerySet[M]:
     """Narrow a queryset of any case record to what `user` may find and open."""
-    model = queryset.model
-    if model is Family:
-        return queryset.visible_to(user)
-    if model is Person:
+    if queryset.model in (Family, Person):
         return queryset.visible_to(user)
     return queryset.filter(family__in=Family.objects.visible_to(user))
 
 
-def record_exists(model: type[models.Model], pk: object) -> bool:
-    """Whether a record exists at all, whoever asks: to tell refusals from typos in the log."""
+def refuse(request: HttpRequest, model: type[models.Model], pk: object, what: str = "") -> NoReturn:
+    """The answer to a record the user may not open: the same 404 as a missing record.
+    If the record does exist, the attempt goes on the audit trail (a typo does not).
+
+    Call it outside any transaction the 404 rolls back, or the audit row goes too.
+    """
     try:
-        return model._default_manager.filter(pk=pk).exists()
+        exists = model._default_manager.filter(pk=pk).exists()
     except (ValueError, TypeError, ValidationError):
-        return False
+        exists = False
+    if exists:
+        audit_record(
+            action=AuditEvent.Action.ACCESS_REFUSED,
+            request=request,
+            detail=" ".join(filter(None, [model._meta.label_lower, str(pk), what])),
+        )
+    raise Http404(_("No such record."))

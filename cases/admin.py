@@ -12,7 +12,7 @@ from django.contrib.admin.utils import unquote
 from django.db import models
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.constants import LOOKUP_SEP
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -112,20 +112,12 @@ class CaseRecordAdmin(CaseAccess, admin.ModelAdmin):
             lookup, value, request
         )
 
-    def _visible_or_404(self, request: HttpRequest, object_id: str) -> None:
-        pk = unquote(object_id)
-        try:
-            found = self.get_queryset(request).filter(pk=pk).exists()
-        except (ValueError, TypeError):
-            found = False
-        if not found:
-            if access.record_exists(self.model, pk):
-                audit_record(
-                    action=AuditEvent.Action.ACCESS_REFUSED,
-                    request=request,
-                    detail=f"{self.model._meta.label_lower} {pk}",
-                )
-            raise Http404(_("No such record."))
+    def _visible_object(self, request: HttpRequest, object_id: str) -> Any:
+        """The record, if this user may open it; otherwise `access.refuse` (404, logged)."""
+        obj = self.get_object(request, unquote(object_id))  # reads through get_queryset
+        if obj is None:
+            access.refuse(request, self.model, unquote(object_id))
+        return obj
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         # Lists and searches are how an insider would scrape: each one is recorded,
@@ -147,32 +139,23 @@ class CaseRecordAdmin(CaseAccess, admin.ModelAdmin):
         form_url: str = "",
         extra_context: dict | None = None,
     ) -> HttpResponse:
-        self._visible_or_404(request, object_id)
+        obj = self._visible_object(request, object_id)
         response = super().change_view(request, object_id, form_url, extra_context)
         if request.method == "GET":
-            audit_record(
-                action=AuditEvent.Action.VIEW,
-                request=request,
-                obj=self.get_object(request, unquote(object_id)),
-            )
+            audit_record(action=AuditEvent.Action.VIEW, request=request, obj=obj)
         return response
 
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict | None = None
     ) -> HttpResponse:
-        self._visible_or_404(request, object_id)
-        audit_record(
-            action=AuditEvent.Action.VIEW,
-            request=request,
-            obj=self.get_object(request, unquote(object_id)),
-            detail="history",
-        )
+        obj = self._visible_object(request, object_id)
+        audit_record(action=AuditEvent.Action.VIEW, request=request, obj=obj, detail="history")
         return super().history_view(request, object_id, extra_context)
 
     def delete_view(
         self, request: HttpRequest, object_id: str, extra_context: dict | None = None
     ) -> HttpResponse:
-        self._visible_or_404(request, object_id)
+        self._visible_object(request, object_id)
         return super().delete_view(request, object_id, extra_context)
 
     def construct_change_message(
@@ -436,18 +419,20 @@ class FamilyAdmin(CaseRecordAdmin):
     def last_contact(self, family: Family) -> str:
         return _display_partial(family.oldest_last_contact)
 
-    def change_view(
+    def render_change_form(
         self,
         request: HttpRequest,
-        object_id: str,
+        context: dict,
+        add: bool = False,
+        change: bool = False,
         form_url: str = "",
-        extra_context: dict | None = None,
-    ):
-        family = self.get_object(request, object_id)
-        if family is not None:
-            timeline = case_timeline(family, private=access.can_see_private(request.user))
-            extra_context = {**(extra_context or {}), "timeline": timeline[::-1]}
-        return super().change_view(request, object_id, form_url, extra_context)
+        obj: Family | None = None,
+    ) -> HttpResponse:
+        # The family the page already loaded: its timeline, newest first.
+        if obj is not None:
+            timeline = case_timeline(obj, private=access.can_see_private(request.user))
+            context["timeline"] = timeline[::-1]
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request: HttpRequest, obj: Family, form: forms.Form, change: bool) -> None:
         note = form.cleaned_data.get("status_note", "")

@@ -30,13 +30,7 @@ def evidence_download(request: HttpRequest, entry_id: int) -> FileResponse:
         .first()
     )
     if entry is None or not access.can_see_private(user):
-        if access.record_exists(TimelineEntry, entry_id):
-            audit_record(
-                action=AuditEvent.Action.ACCESS_REFUSED,
-                request=request,
-                detail=f"cases.timelineentry {entry_id} evidence",
-            )
-        raise Http404(_("No such record."))
+        access.refuse(request, TimelineEntry, entry_id, "evidence")
 
     try:
         file = entry.source_document.storage.open(entry.source_document.name, "rb")
