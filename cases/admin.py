@@ -3,22 +3,23 @@ belong on the timeline go through `cases.services`."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import PurePath
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.db import models
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_countries.filters import CountryFilter
 
-from cases import access, services
+from cases import access, editing, services
 from cases.audit import audit_record
 from cases.crypto import search_digest
 from cases.models import (
@@ -31,11 +32,26 @@ from cases.models import (
     TimelineEntry,
 )
 from cases.partial_dates import PartialDate, PartialDateField
+from cases.text import isolate
 from cases.timeline import case_timeline
+from reunite.admin import GuardedModelAdmin
 
 
 def _display_partial(value: PartialDate | None) -> str:
     return value.display() if value else "—"
+
+
+def isolated_column(model: type[models.Model], name: str) -> Any:
+    """A list column showing a name field isolated, so a right-to-left name (or one
+    stored before the validators) cannot reorder the rest of its row."""
+    field = model._meta.get_field(name)
+
+    @admin.display(description=field.verbose_name, ordering=name)
+    def column(obj: models.Model) -> str:
+        return isolate(getattr(obj, name)) or "—"
+
+    column.__name__ = name
+    return column
 
 
 def _without(fieldsets: list, hidden: frozenset[str]) -> list:
@@ -90,27 +106,73 @@ class CaseAccess:
         return field
 
 
-class CaseRecordAdmin(CaseAccess, admin.ModelAdmin):
-    """A case record's own admin pages: a record the user may not open is absent (404,
-    and the attempt is logged); every view, save and delete lands on the audit trail."""
+class FormState:
+    """A hidden field about the form itself, never a change to the record (so never in
+    `changed_data`, the audit trail or the change message)."""
 
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
-        # Query-string filters only on what the sidebar offers: no reverse relations
-        # (?families=<a restricted case>), no private or index fields (?notes=,
-        # ?contact_index__regex=). Django alone allows any one-step lookup.
-        offered = {
-            spec.parameter_name
-            if isinstance(spec, type)
-            else spec
-            if isinstance(spec, str)
-            else spec[0]
-            for spec in self.get_list_filter(request)
-        }
-        if self.date_hierarchy:
-            offered.add(self.date_hierarchy)
-        return lookup.split(LOOKUP_SEP)[0] in offered and super().lookup_allowed(
-            lookup, value, request
-        )
+    widget = forms.HiddenInput
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return False
+
+
+class EditVersionField(FormState, forms.CharField):
+    pass
+
+
+class SubmissionKeyField(FormState, forms.UUIDField):
+    pass
+
+
+class CaseRecordForm(forms.ModelForm):
+    """A case record's change form, which knows the version of the record it shows
+    (`cases.editing`): saving over someone else's later save is refused, input kept."""
+
+    edit_version = EditVersionField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.guarded = editing.guarded_record(self.instance) if self.instance.pk else None
+        if self.guarded is not None and not self.is_bound:
+            self.initial["edit_version"] = editing.edit_token(self.guarded)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.guarded is None:
+            return cleaned
+        conflict = editing.edit_conflict(self.guarded, cleaned.get("edit_version", ""))
+        if conflict is not None:
+            # Shown again with the current version: saving it then applies this input.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("edit_version")] = conflict.token
+            raise forms.ValidationError(conflict.message, code="edit_conflict")
+        return cleaned
+
+
+class BoundedInline:
+    """An inline accepts the forms of the records it already has plus NEW_PER_SAVE new
+    ones. A posted TOTAL_FORMS beyond that gets a form error, and no more forms than
+    that are built (Django alone builds up to 2,000 per inline: a 100,000-form post
+    cost minutes of server time and a 92 MB page)."""
+
+    NEW_PER_SAVE = 20
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any):
+        formset = super().get_formset(request, obj, **kwargs)
+        existing = 0
+        if obj is not None and obj.pk is not None:
+            existing = self.model._default_manager.filter(**{formset.fk.name: obj}).count()
+        formset.max_num = formset.absolute_max = existing + self.NEW_PER_SAVE
+        formset.validate_max = True
+        return formset
+
+
+class CaseRecordAdmin(CaseAccess, GuardedModelAdmin):
+    """A case record's own admin pages: a record the user may not open is absent (404,
+    and the attempt is logged); every view, save and delete lands on the audit trail;
+    a save from a page drawn before someone else's save is refused (`CaseRecordForm`)."""
+
+    form = CaseRecordForm
 
     def _visible_object(self, request: HttpRequest, object_id: str) -> Any:
         """The record, if this user may open it; otherwise `access.refuse` (404, logged)."""
@@ -177,6 +239,11 @@ class CaseRecordAdmin(CaseAccess, admin.ModelAdmin):
                 audit_record(action=changed, request=request, obj=obj, fields=fields)
         return super().construct_change_message(request, form, formsets, add)
 
+    def save_model(self, request: HttpRequest, obj: Any, form: forms.Form, change: bool) -> None:
+        if change and (guarded := editing.guarded_record(obj)) is not None:
+            editing.record_saved(guarded)
+        super().save_model(request, obj, form, change)
+
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         audit_record(action=AuditEvent.Action.DELETE, request=request, obj=obj)
         super().delete_model(request, obj)
@@ -240,13 +307,13 @@ class SeparationChoicesOfThisFamily:
         return formset
 
 
-class MembershipInline(CaseAccess, admin.TabularInline):
+class MembershipInline(CaseAccess, BoundedInline, admin.TabularInline):
     model = Membership
     autocomplete_fields = ["person"]
     extra = 0
 
 
-class SeparationForm(forms.ModelForm):
+class SeparationInlineForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         person = cleaned.get("person")
@@ -255,15 +322,21 @@ class SeparationForm(forms.ModelForm):
         return cleaned
 
 
-class SeparationInline(CaseAccess, admin.StackedInline):
+class SeparationForm(SeparationInlineForm, CaseRecordForm):
+    pass
+
+
+class SeparationInline(CaseAccess, BoundedInline, admin.StackedInline):
     model = Separation
-    form = SeparationForm
+    form = SeparationInlineForm
     autocomplete_fields = ["person", "separated_from"]
     fields = [("person", "status"), "separated_from", ("since", "circumstance"), "details"]
     extra = 0
 
 
-class GovernmentContactInline(CaseAccess, SeparationChoicesOfThisFamily, admin.StackedInline):
+class GovernmentContactInline(
+    CaseAccess, BoundedInline, SeparationChoicesOfThisFamily, admin.StackedInline
+):
     model = GovernmentContact
     fields = [
         ("contacted_on", "direction", "channel"),
@@ -297,7 +370,9 @@ class EvidenceFileInput(admin.widgets.AdminFileWidget):
         return context
 
 
-class TimelineEntryInline(CaseAccess, SeparationChoicesOfThisFamily, admin.StackedInline):
+class TimelineEntryInline(
+    CaseAccess, BoundedInline, SeparationChoicesOfThisFamily, admin.StackedInline
+):
     model = TimelineEntry
     formfield_overrides = {models.FileField: {"widget": EvidenceFileInput}}
     fields = [
@@ -311,8 +386,16 @@ class TimelineEntryInline(CaseAccess, SeparationChoicesOfThisFamily, admin.Stack
     extra = 0
 
 
-class FamilyForm(forms.ModelForm):
-    """The admin builds the model fields from FamilyAdmin.fieldsets; this adds the note."""
+class FamilyForm(CaseRecordForm):
+    """The admin builds the model fields from FamilyAdmin.fieldsets; this adds the note,
+    and on the add page the key that makes a repeated submission create one case."""
+
+    submission_key = SubmissionKeyField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None and not self.is_bound:
+            self.initial["submission_key"] = uuid.uuid4()
 
     status_note = forms.CharField(
         label=_("note on the status change"),
@@ -335,9 +418,10 @@ class FamilyForm(forms.ModelForm):
 class FamilyAdmin(CaseRecordAdmin):
     form = FamilyForm
     change_form_template = "admin/cases/family/change_form.html"
+    case_name = staticmethod(isolated_column(Family, "name"))
     list_display = [
         "reference",
-        "name",
+        "case_name",
         "status",
         "priority",
         "host_country",
@@ -345,7 +429,7 @@ class FamilyAdmin(CaseRecordAdmin):
         "next_follow_up",
         "last_contact",
     ]
-    list_display_links = ["reference", "name"]
+    list_display_links = ["reference", "case_name"]
     list_filter = [
         "status",
         "priority",
@@ -434,10 +518,38 @@ class FamilyAdmin(CaseRecordAdmin):
             context["timeline"] = timeline[::-1]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except services.AlreadySubmitted as repeated:
+            # Everything of the repeated post was rolled back; show what the first made.
+            self.message_user(
+                request,
+                _("This form was already saved as %(case)s; it was not saved a second time.")
+                % {"case": repeated.existing.reference},
+                messages.WARNING,
+            )
+            if self.has_view_or_change_permission(request, repeated.existing) and (
+                access.visible(Family.objects.filter(pk=repeated.existing.pk), request.user)
+            ).exists():
+                return redirect("admin:cases_family_change", repeated.existing.pk)
+            return redirect("admin:cases_family_changelist")
+
     def save_model(self, request: HttpRequest, obj: Family, form: forms.Form, change: bool) -> None:
         note = form.cleaned_data.get("status_note", "")
         if not change:
-            services.family_create(family=obj, actor=request.user, note=note)
+            services.family_create(
+                family=obj,
+                actor=request.user,
+                note=note,
+                submission_key=form.cleaned_data.get("submission_key"),
+            )
             return
         if "status" in form.changed_data:
             services.family_change_status(
@@ -468,9 +580,9 @@ class FamilyAdmin(CaseRecordAdmin):
 @admin.register(Person)
 class PersonAdmin(CaseRecordAdmin):
     list_display = [
-        "name_latin",
-        "name_uyghur",
-        "name_chinese",
+        isolated_column(Person, "name_latin"),
+        isolated_column(Person, "name_uyghur"),
+        isolated_column(Person, "name_chinese"),
         "whereabouts",
         "condition",
         "born",
@@ -578,7 +690,7 @@ class GovernmentContactAdmin(CaseRecordAdmin):
         "contacted_on",
         "family",
         "government",
-        "body",
+        isolated_column(GovernmentContact, "body"),
         "direction",
         "outcome",
         "follow_up_on",
@@ -600,7 +712,7 @@ class GovernmentContactAdmin(CaseRecordAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(GuardedModelAdmin):
     """Supervisors read the trail here; nobody can add, change or delete it."""
 
     list_display = [

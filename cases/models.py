@@ -28,11 +28,13 @@ from cases.crypto import BlindIndexField, EncryptedCharField, EncryptedTextField
 from cases.evidence import EvidenceFileField, evidence_upload_to, validate_evidence_file
 from cases.partial_dates import PartialDate, PartialDateField, validate_not_in_future
 from cases.text import (
+    NameField,
+    NameListField,
     arabic_letters,
     chinese_characters,
     isolate,
     latin_letters,
-    validate_visible_text,
+    validate_one_script_per_word,
 )
 
 
@@ -141,28 +143,28 @@ class Person(models.Model):
         ANONYMISED = "anonymised", _("Anonymised")
         NAMED = "named", _("Named")
 
-    name_latin = models.CharField(
+    name_latin = NameField(
         _("name (Latin script)"),
         max_length=200,
-        validators=[validate_visible_text, latin_letters],
+        validators=[latin_letters],
         help_text=_("As the person or family commonly writes it."),
     )
-    name_uyghur = models.CharField(
+    name_uyghur = NameField(
         _("name (Uyghur script)"),
         max_length=200,
         blank=True,
-        validators=[validate_visible_text, arabic_letters],
+        validators=[arabic_letters],
     )
-    name_chinese = models.CharField(
+    name_chinese = NameField(
         _("name (Chinese)"),
         max_length=200,
         blank=True,
-        validators=[validate_visible_text, chinese_characters],
+        validators=[chinese_characters],
     )
-    aliases = models.TextField(
+    aliases = NameListField(
         _("other spellings and aliases"),
         blank=True,
-        validators=[validate_visible_text],
+        validators=[validate_one_script_per_word],
         help_text=_("One per line: transliterations, former names, names in documents."),
     )
     gender = models.CharField(
@@ -247,6 +249,9 @@ class Person(models.Model):
 
     created_at = models.DateTimeField(_("created"), db_default=Now(), editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Raised by every save through the admin, so a save from a page opened before
+    # another one is noticed instead of undoing it (cases/editing.py).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     objects = PersonQuerySet.as_manager()
 
@@ -293,7 +298,9 @@ class Person(models.Model):
 class Team(models.Model):
     """Caseworkers who share a caseload; they work on their team's unrestricted cases."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = NameField(
+        _("name"), max_length=100, unique=True, validators=[validate_one_script_per_word]
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="teams", blank=True, verbose_name=_("members")
     )
@@ -307,7 +314,7 @@ class Team(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return isolate(self.name)
 
 
 class FamilyQuerySet(models.QuerySet):
@@ -397,9 +404,10 @@ class Family(models.Model):
         editable=False,
         help_text=_("Given automatically, e.g. F-2026-0042."),
     )
-    name = models.CharField(
+    name = NameField(
         _("case name"),
         max_length=200,
+        validators=[validate_one_script_per_word],
         help_text=_("Internal name, e.g. the family name of the parent abroad."),
     )
     members = models.ManyToManyField(
@@ -452,6 +460,12 @@ class Family(models.Model):
     )
     created_at = models.DateTimeField(_("opened"), db_default=Now(), editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Raised by every save of the case or of one of its records through the admin
+    # (cases/editing.py): a page opened before the last save cannot silently undo it.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    # The key of the add form this case was created from: the same form posted twice
+    # (a double click, a retry, a second tab) creates one case (services.family_create).
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     objects = FamilyQuerySet.as_manager()
 
@@ -475,7 +489,7 @@ class Family(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference} {self.name}".strip()
+        return f"{self.reference} {isolate(self.name)}".strip()
 
 
 class Membership(models.Model):
@@ -615,11 +629,18 @@ class GovernmentContact(models.Model):
         _("government"), blank=True, help_text=_("Leave blank for a UN body.")
     )
     body_kind = models.CharField(_("kind of body"), max_length=20, choices=BodyKind.choices)
-    body = models.CharField(
-        _("body"), max_length=200, help_text=_("e.g. Department of Home Affairs")
+    body = NameField(
+        _("body"),
+        max_length=200,
+        validators=[validate_one_script_per_word],
+        help_text=_("e.g. Department of Home Affairs"),
     )
-    official = models.CharField(
-        _("official"), max_length=200, blank=True, help_text=_("Name and title.")
+    official = NameField(
+        _("official"),
+        max_length=200,
+        blank=True,
+        validators=[validate_one_script_per_word],
+        help_text=_("Name and title."),
     )
     contacted_on = models.DateField(_("date"), validators=[validate_date_not_in_future])
     direction = models.CharField(_("direction"), max_length=12, choices=Direction.choices)
@@ -673,7 +694,7 @@ class GovernmentContact(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.contacted_on:%Y-%m-%d} {self.body}"
+        return f"{self.contacted_on:%Y-%m-%d} {isolate(self.body)}"
 
     def clean(self) -> None:
         if self.separation_id and self.family_id and self.separation.family_id != self.family_id:
@@ -850,6 +871,7 @@ class AuditEvent(models.Model):
         ACCESS_REFUSED = "access_refused", _("Access refused")
         LOGIN = "login", _("Logged in")
         LOGIN_FAILED = "login_failed", _("Login failed")
+        # Failures for one username from several addresses: proof of work required.
         LOGOUT = "logout", _("Logged out")
         TWO_FACTOR_ENROLLED = "2fa_enrolled", _("Two-factor device enrolled")
         TWO_FACTOR_FAILED = "2fa_failed", _("Two-factor check failed")

@@ -6,6 +6,8 @@ written together or not at all.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -39,15 +41,41 @@ def _check_status(value: str, choices: type[Family.Status] | type[Separation.Sta
         )
 
 
+class AlreadySubmitted(Exception):
+    """The form that creates this record was submitted before: `existing` is what it made."""
+
+    def __init__(self, existing: Family) -> None:
+        super().__init__(existing.reference)
+        self.existing = existing
+
+
+def _created_from(submission_key: uuid.UUID | None) -> Family | None:
+    if submission_key is None:
+        return None
+    return Family.objects.filter(submission_key=submission_key).first()
+
+
 @transaction.atomic
-def family_create(*, family: Family, actor: AbstractBaseUser | None, note: str = "") -> Family:
+def family_create(
+    *,
+    family: Family,
+    actor: AbstractBaseUser | None,
+    note: str = "",
+    submission_key: uuid.UUID | None = None,
+) -> Family:
     """Save a new family under the next free reference and open its timeline.
 
     A creator who cannot see every case is assigned to it, so it stays in their sight.
+    `submission_key` identifies the form it comes from: if that form was saved before
+    (a double click, a retry, concurrent posts), nothing is saved and `AlreadySubmitted`
+    names the case it made. The unique key settles a race between concurrent posts.
     """
     if family.pk is not None:
         raise ValueError("family_create() takes a family that is not saved yet")
     _check_status(family.status, Family.Status)
+    if (existing := _created_from(submission_key)) is not None:
+        raise AlreadySubmitted(existing)
+    family.submission_key = submission_key
     year = timezone.localdate().year
     for attempt in range(_REFERENCE_ATTEMPTS):
         family.reference = _next_reference(year)
@@ -55,6 +83,8 @@ def family_create(*, family: Family, actor: AbstractBaseUser | None, note: str =
             with transaction.atomic():
                 family.save(force_insert=True)
         except IntegrityError:
+            if (existing := _created_from(submission_key)) is not None:
+                raise AlreadySubmitted(existing) from None
             # Another caseworker took this reference a moment ago: take the next one.
             if attempt == _REFERENCE_ATTEMPTS - 1:
                 raise

@@ -168,6 +168,17 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 # SQLite by default; PostgreSQL with DATABASE_URL=postgres://user:pass@host:port/name
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent staff on the embedded database: a write transaction takes the lock when
+    # it begins (IMMEDIATE), so two saves queue instead of one failing half-way with
+    # "database is locked"; a waiting save gives up only after `timeout` seconds. WAL lets
+    # pages be read while another save is being written.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 
 _db_host = DATABASES["default"].get("HOST") or ""

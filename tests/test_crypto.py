@@ -435,10 +435,12 @@ def test_the_migration_encrypts_existing_rows_and_decrypts_them_going_back():
         executor.loader.build_graph()
         executor.migrate([after])
 
+        # The model as it stood after that migration (later ones add columns).
+        new_person = executor.loader.project_state([after]).apps.get_model("cases", "Person")
         assert crypto.decrypt(stored(Person, pk, "notes")) == "Plain notes"
-        assert Person.objects.get(pk=pk).contact_details == "+86 555 0101"
+        assert new_person.objects.get(pk=pk).contact_details == "+86 555 0101"
         digest = crypto.search_digest("+865550101")
-        assert Person.objects.filter(contact_index__contains=digest).exists()
+        assert new_person.objects.filter(contact_index__contains=digest).exists()
 
         executor.loader.build_graph()
         executor.migrate([before])

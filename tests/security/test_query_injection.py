@@ -55,3 +55,54 @@ def test_the_filters_the_admin_offers_still_work(caseworker_client, list_name, q
     response = caseworker_client.get(reverse(f"admin:cases_{list_name}_changelist") + "?" + query)
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("list_url", "query"),
+    [
+        # A JSON `contains` answered 500 on SQLite, which cannot run it.
+        ("admin:cases_auditevent_changelist", "fields__contains=password"),
+        ("admin:cases_auditevent_changelist", "detail__icontains=login"),
+        ("admin:cases_auditevent_changelist", "ip_address__startswith=10."),
+        ("admin:auth_user_changelist", "email__startswith=a"),
+        ("admin:auth_user_changelist", "last_login__gte=2020-01-01"),
+    ],
+)
+def test_every_admin_list_refuses_lookups_it_does_not_offer_with_400(
+    client, login, supervisor, list_url, query
+):
+    login(client, supervisor)
+
+    response = client.get(reverse(list_url) + "?" + query)
+
+    assert response.status_code == 400
+
+
+def test_every_model_admin_on_the_site_is_guarded():
+    from django.contrib import admin
+
+    from reunite.admin import GuardedModelAdmin
+
+    unguarded = [
+        model._meta.label
+        for model, model_admin in admin.site._registry.items()
+        if not isinstance(model_admin, GuardedModelAdmin)
+    ]
+    assert unguarded == []
+
+
+def test_a_lookup_the_database_cannot_run_answers_400_not_500(
+    client, login, supervisor, monkeypatch
+):
+    from django.contrib.admin.views.main import ChangeList
+    from django.db import NotSupportedError
+
+    def unsupported(self, request):
+        raise NotSupportedError("contains lookup is not supported on this database backend.")
+
+    monkeypatch.setattr(ChangeList, "get_results", unsupported)
+    login(client, supervisor)
+
+    response = client.get(reverse("admin:cases_auditevent_changelist"))
+
+    assert response.status_code == 400
