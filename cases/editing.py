@@ -98,10 +98,7 @@ def edit_conflict(record: Guarded, token: str) -> Conflict | None:
     """Lock the record's row until the end of the transaction, and compare its version
     with the one the form was drawn with. A missing or garbled token is a conflict."""
     current = (
-        type(record)
-        .objects.select_for_update()
-        .values_list("version", flat=True)
-        .get(pk=record.pk)
+        type(record).objects.select_for_update().values_list("version", flat=True).get(pk=record.pk)
     )
     seen = _parse(token)
     if seen is not None and seen[0] == current:
