@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.db import models
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.functions import Substr
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -31,7 +32,13 @@ from cases.models import (
     Separation,
     TimelineEntry,
 )
-from cases.partial_dates import PartialDate, PartialDateField
+from cases.partial_dates import (
+    PartialDate,
+    PartialDateField,
+    PartialDateFormField,
+    parse_birth,
+    validate_not_in_future,
+)
 from cases.text import isolate
 from cases.timeline import case_timeline
 from reunite.admin import GuardedModelAdmin
@@ -174,6 +181,10 @@ class CaseRecordAdmin(CaseAccess, GuardedModelAdmin):
 
     form = CaseRecordForm
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list:
+        # The version travels in the template's own hidden input, not as a form row.
+        return [name for name in super().get_fields(request, obj) if name != "edit_version"]
+
     def _visible_object(self, request: HttpRequest, object_id: str) -> Any:
         """The record, if this user may open it; otherwise `access.refuse` (404, logged)."""
         obj = self.get_object(request, unquote(object_id))  # reads through get_queryset
@@ -268,6 +279,29 @@ class CountryInUseFilter(CountryFilter):
         return sorted(((code, countries.name(code)) for code in codes), key=lambda c: c[1])
 
 
+class ContactYearFilter(admin.SimpleListFilter):
+    """The years of the contacts this user may see (their dates may be partial)."""
+
+    title = _("year")
+    parameter_name = "year"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        years = (
+            model_admin.get_queryset(request)
+            .annotate(year=Substr("contacted_on", 1, 4))
+            .order_by("-year")
+            .values_list("year", flat=True)
+            .distinct()
+        )
+        return [(year, year) for year in years]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value and value.isdigit() and len(value) == 4:
+            return queryset.filter(contacted_on__startswith=value)
+        return queryset
+
+
 class FollowUpFilter(admin.SimpleListFilter):
     title = _("follow-up")
     parameter_name = "follow_up"
@@ -313,7 +347,29 @@ class MembershipInline(CaseAccess, BoundedInline, admin.TabularInline):
     extra = 0
 
 
-class SeparationInlineForm(forms.ModelForm):
+class StatusDateForm(forms.ModelForm):
+    """A form that changes a status also says when the new status took effect, at the
+    precision known (a 2019 story entered today is not dated today)."""
+
+    status_effective_on = PartialDateFormField(
+        label=_("status reached on"),
+        required=False,
+        validators=[validate_not_in_future],
+        help_text=_("When the status took effect: a year, a month or a day. Blank: today."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        status_set = self.instance.pk is None or "status" in self.changed_data
+        if cleaned.get("status_effective_on") and not status_set:
+            self.add_error(
+                "status_effective_on",
+                _("This date goes with a status change: change the status, or clear the date."),
+            )
+        return cleaned
+
+
+class SeparationInlineForm(StatusDateForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         person = cleaned.get("person")
@@ -330,7 +386,12 @@ class SeparationInline(CaseAccess, BoundedInline, admin.StackedInline):
     model = Separation
     form = SeparationInlineForm
     autocomplete_fields = ["person", "separated_from"]
-    fields = [("person", "status"), "separated_from", ("since", "circumstance"), "details"]
+    fields = [
+        ("person", "status", "status_effective_on"),
+        "separated_from",
+        ("since", "circumstance"),
+        "details",
+    ]
     extra = 0
 
 
@@ -386,7 +447,7 @@ class TimelineEntryInline(
     extra = 0
 
 
-class FamilyForm(CaseRecordForm):
+class FamilyForm(StatusDateForm, CaseRecordForm):
     """The admin builds the model fields from FamilyAdmin.fieldsets; this adds the note,
     and on the add page the key that makes a repeated submission create one case."""
 
@@ -452,7 +513,16 @@ class FamilyAdmin(CaseRecordAdmin):
     autocomplete_fields = ["reporting_contact", "caseworkers"]
     readonly_fields = ["reference", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": [("reference", "name"), ("status", "priority"), "status_note"]}),
+        (
+            None,
+            {
+                "fields": [
+                    ("reference", "name"),
+                    ("status", "status_effective_on", "priority"),
+                    "status_note",
+                ]
+            },
+        ),
         (
             _("People"),
             {
@@ -472,7 +542,7 @@ class FamilyAdmin(CaseRecordAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Family]:
         open_follow_ups = GovernmentContact.objects.filter(
-            family=OuterRef("pk"), response_on__isnull=True, follow_up_on__isnull=False
+            family=OuterRef("pk"), response_on="", follow_up_on__isnull=False
         ).order_by("follow_up_on")
         contacts = (
             Separation.objects.filter(family=OuterRef("pk"))
@@ -535,35 +605,51 @@ class FamilyAdmin(CaseRecordAdmin):
                 % {"case": repeated.existing.reference},
                 messages.WARNING,
             )
-            if self.has_view_or_change_permission(request, repeated.existing) and (
-                access.visible(Family.objects.filter(pk=repeated.existing.pk), request.user)
-            ).exists():
+            if (
+                self.has_view_or_change_permission(request, repeated.existing)
+                and (
+                    access.visible(Family.objects.filter(pk=repeated.existing.pk), request.user)
+                ).exists()
+            ):
                 return redirect("admin:cases_family_change", repeated.existing.pk)
             return redirect("admin:cases_family_changelist")
 
     def save_model(self, request: HttpRequest, obj: Family, form: forms.Form, change: bool) -> None:
         note = form.cleaned_data.get("status_note", "")
+        effective_on = form.cleaned_data.get("status_effective_on")
         if not change:
             services.family_create(
                 family=obj,
                 actor=request.user,
                 note=note,
                 submission_key=form.cleaned_data.get("submission_key"),
+                effective_on=effective_on,
             )
             return
         if "status" in form.changed_data:
             services.family_change_status(
-                family=obj, status=obj.status, actor=request.user, note=note
+                family=obj,
+                status=obj.status,
+                actor=request.user,
+                note=note,
+                effective_on=effective_on,
             )
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         formset.save(commit=False)
+        effective = {
+            id(f.instance): f.cleaned_data.get("status_effective_on")
+            for f in formset.forms
+            if hasattr(f, "cleaned_data")
+        }
         for obj in formset.deleted_objects:
             self.delete_model(request, obj)
         for obj in formset.new_objects:
             if isinstance(obj, Separation):
-                services.separation_create(separation=obj, actor=request.user)
+                services.separation_create(
+                    separation=obj, actor=request.user, effective_on=effective.get(id(obj))
+                )
                 continue
             if hasattr(obj, "created_by_id"):
                 obj.created_by = request.user
@@ -571,14 +657,111 @@ class FamilyAdmin(CaseRecordAdmin):
         for obj, changed_fields in formset.changed_objects:
             if isinstance(obj, Separation) and "status" in changed_fields:
                 services.separation_change_status(
-                    separation=obj, status=obj.status, actor=request.user
+                    separation=obj,
+                    status=obj.status,
+                    actor=request.user,
+                    effective_on=effective.get(id(obj)),
                 )
             obj.save()
         formset.save_m2m()
 
 
+class BirthDateFormField(PartialDateFormField):
+    """Takes a birth date as reports give it: "2011-04", "about 2011", "10 years old
+    in 2021". Cleans to (date, approximate)."""
+
+    def to_python(self, value: Any) -> tuple[PartialDate | None, bool]:  # type: ignore[override]
+        if isinstance(value, PartialDate):
+            return value, False
+        try:
+            return parse_birth(str(value or ""))
+        except ValueError:
+            raise forms.ValidationError(
+                _(
+                    "Enter a year, month or day (2011, 2011-04, 2011-04-02), or an estimate: "
+                    "“about 2011” or “10 years old in 2021”."
+                ),
+                code="invalid",
+            ) from None
+
+    def validate(self, value: Any) -> None:
+        super().validate(value[0])
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return self.to_python(initial)[0] != self.to_python(data)[0]
+        except forms.ValidationError:
+            return True
+
+    def run_validators(self, value: Any) -> None:
+        super().run_validators(value[0])
+
+
+class PersonForm(CaseRecordForm):
+    """A person, and when a change to what happened to them (condition, whereabouts,
+    place, charge, sentence) took effect and where that is known from."""
+
+    birth_date = BirthDateFormField(label=_("born"), required=False)
+    condition_effective_on = PartialDateFormField(
+        label=_("this took effect on"),
+        required=False,
+        validators=[validate_not_in_future],
+        help_text=_("When the condition, place, charge or sentence above became true."),
+    )
+    condition_source = forms.CharField(
+        label=_("known from"),
+        max_length=300,
+        required=False,
+        help_text=_("Who said it, where: a report, a testimony, an official statement."),
+    )
+    condition_source_url = forms.URLField(label=_("source link"), required=False, max_length=500)
+    condition_publishable = forms.BooleanField(
+        label=_("charge, sentence and place publishable"),
+        required=False,
+        help_text=_("May appear on public pages, within the person's consent."),
+    )
+
+    def clean_birth_date(self) -> PartialDate | None:
+        date, self.birth_is_estimate = self.cleaned_data["birth_date"]
+        return date
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if getattr(self, "birth_is_estimate", False):
+            cleaned["birth_date_approximate"] = True
+            self.instance.birth_date_approximate = True
+        if self.condition_changed:
+            if not cleaned.get("condition_effective_on"):
+                self.add_error(
+                    "condition_effective_on",
+                    _("Say when this took effect: a year, a month or a day."),
+                )
+            if not (cleaned.get("condition_source") or cleaned.get("condition_source_url")):
+                self.add_error(
+                    "condition_source", _("Say where this is known from: a source or a link.")
+                )
+        elif cleaned.get("condition_effective_on") or cleaned.get("condition_source"):
+            self.add_error(
+                "condition_effective_on",
+                _("These go with a change of condition, place, charge or sentence."),
+            )
+        return cleaned
+
+    @property
+    def condition_changed(self) -> bool:
+        changed = set(self.changed_data) & set(services.CONDITION_FIELDS)
+        if self.instance.pk is None:
+            # A new person's condition is news only if something is known of it.
+            return bool(changed - {"whereabouts", "condition"}) or (
+                self.cleaned_data.get("condition", Person.Condition.UNKNOWN)
+                != Person.Condition.UNKNOWN
+            )
+        return bool(changed)
+
+
 @admin.register(Person)
 class PersonAdmin(CaseRecordAdmin):
+    form = PersonForm
     list_display = [
         isolated_column(Person, "name_latin"),
         isolated_column(Person, "name_uyghur"),
@@ -598,11 +781,16 @@ class PersonAdmin(CaseRecordAdmin):
     fieldsets = [
         (
             _("Names"),
-            {"fields": ["name_latin", "name_uyghur", "name_chinese", "aliases"]},
+            {"fields": ["name_latin", "name_uyghur", "name_chinese", "aliases", "description"]},
         ),
         (
             _("Identity"),
-            {"fields": [("gender", "birth_date"), ("ethnicity", "citizenship")]},
+            {
+                "fields": [
+                    ("gender", "birth_date", "birth_date_approximate"),
+                    ("ethnicity", "citizenship"),
+                ]
+            },
         ),
         (
             _("Where they are"),
@@ -620,6 +808,19 @@ class PersonAdmin(CaseRecordAdmin):
             {
                 "fields": ["charge", ("sentence_years", "sentence_start", "sentence_end")],
                 "classes": ["collapse"],
+            },
+        ),
+        (
+            _("When and how this is known"),
+            {
+                "fields": [
+                    ("condition_effective_on", "condition_source"),
+                    ("condition_source_url", "condition_publishable"),
+                ],
+                "description": _(
+                    "A change of condition, place, charge or sentence goes on the timeline "
+                    "of every case this person is on: say when it took effect and the source."
+                ),
             },
         ),
         (
@@ -651,6 +852,16 @@ class PersonAdmin(CaseRecordAdmin):
     def save_model(self, request: HttpRequest, obj: Person, form: forms.Form, change: bool) -> None:
         if "consent" in form.changed_data:
             services.person_record_consent(person=obj, consent=obj.consent, actor=request.user)
+        if form.condition_changed:
+            data = form.cleaned_data
+            services.person_change_condition(
+                person=obj,
+                actor=request.user,
+                effective_on=data["condition_effective_on"],
+                source=data["condition_source"],
+                source_url=data["condition_source_url"],
+                publishable=data["condition_publishable"],
+            )
         super().save_model(request, obj, form, change)
 
 
@@ -676,11 +887,16 @@ class SeparationAdmin(CaseRecordAdmin):
     def save_model(
         self, request: HttpRequest, obj: Separation, form: forms.Form, change: bool
     ) -> None:
+        effective_on = form.cleaned_data.get("status_effective_on")
         if not change:
-            services.separation_create(separation=obj, actor=request.user)
+            services.separation_create(
+                separation=obj, actor=request.user, effective_on=effective_on
+            )
             return
         if "status" in form.changed_data:
-            services.separation_change_status(separation=obj, status=obj.status, actor=request.user)
+            services.separation_change_status(
+                separation=obj, status=obj.status, actor=request.user, effective_on=effective_on
+            )
         super().save_model(request, obj, form, change)
 
 
@@ -696,12 +912,17 @@ class GovernmentContactAdmin(CaseRecordAdmin):
         "follow_up_on",
         "response_on",
     ]
-    list_filter = ["outcome", "direction", "body_kind", ("government", CountryInUseFilter)]
+    list_filter = [
+        "outcome",
+        "direction",
+        "body_kind",
+        ("government", CountryInUseFilter),
+        ContactYearFilter,
+    ]
     list_select_related = ["family"]
     search_fields = ["body", "official", "summary", "family__reference", "family__name"]
     autocomplete_fields = ["family"]
     readonly_fields = ["created_by", "created_at"]
-    date_hierarchy = "contacted_on"
 
     def save_model(
         self, request: HttpRequest, obj: GovernmentContact, form: forms.Form, change: bool

@@ -99,6 +99,29 @@ def _coerce(value: Any) -> PartialDate | None:
     return PartialDate.parse(str(value))
 
 
+_ABOUT = re.compile(
+    r"^(?:about|around|approx\.?|approximately|circa|ca?\.|~)\s*(?P<date>\d{4}(?:-\d{2})?)$", re.I
+)
+_AGE = re.compile(
+    r"^(?:aged?\s+)?(?P<age>\d{1,3})(?:\s+years?(?:\s+old)?)?(?:\s+in\s+(?P<year>\d{4}))?$", re.I
+)
+
+
+def parse_birth(text: str, *, today: dt.date | None = None) -> tuple[PartialDate | None, bool]:
+    """A birth date as reports give it, and whether it is approximate:
+    "2011-04", "about 2011", "~2011", "10 years old in 2021", "aged 10 in 2021",
+    "10 years old" (this year). Raises ValueError for anything else."""
+    text = " ".join(text.split())
+    if not text:
+        return None, False
+    if match := _ABOUT.match(text):
+        return PartialDate.parse(match["date"]), True
+    if match := _AGE.match(text):
+        year = int(match["year"]) if match["year"] else (today or timezone.localdate()).year
+        return PartialDate(year - int(match["age"])), True
+    return PartialDate.parse(text), False
+
+
 def validate_not_in_future(value: PartialDate | None) -> None:
     if value is not None and value.first_day > timezone.localdate():
         raise ValidationError(_("This date is in the future."), code="future")

@@ -16,7 +16,8 @@ from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Family, Person, Separation, StatusChange
+from cases.models import ConditionChange, Family, Person, Separation, StatusChange
+from cases.partial_dates import PartialDate
 
 _REFERENCE_ATTEMPTS = 5
 
@@ -62,6 +63,7 @@ def family_create(
     actor: AbstractBaseUser | None,
     note: str = "",
     submission_key: uuid.UUID | None = None,
+    effective_on: PartialDate | None = None,
 ) -> Family:
     """Save a new family under the next free reference and open its timeline.
 
@@ -90,14 +92,49 @@ def family_create(
                 raise
         else:
             break
-    StatusChange.objects.create(family=family, to_status=family.status, actor=actor, note=note)
+    _record_status(family, "", family.status, actor, note, effective_on)
     if actor is not None and not actor.has_perm("cases.view_all_cases"):
         family.caseworkers.add(actor)
     return family
 
 
+def _today() -> PartialDate:
+    return PartialDate.from_date(timezone.localdate())
+
+
+def _record_status(
+    subject: Family | Separation,
+    from_status: str,
+    to_status: str,
+    actor: AbstractBaseUser | None,
+    note: str,
+    effective_on: PartialDate | None,
+) -> StatusChange:
+    """The timeline row of a status: when it took effect (today unless said), who
+    recorded it and when."""
+    if effective_on is not None and effective_on.first_day > timezone.localdate():
+        raise ValidationError(
+            {"status_effective_on": _("A status cannot take effect in the future.")},
+            code="future",
+        )
+    is_family = isinstance(subject, Family)
+    return StatusChange.objects.create(
+        family_id=subject.pk if is_family else subject.family_id,
+        separation=None if is_family else subject,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor,
+        note=note,
+        effective_on=effective_on or _today(),
+    )
+
+
 def _change_status(
-    subject: Family | Separation, status: str, actor: AbstractBaseUser | None, note: str
+    subject: Family | Separation,
+    status: str,
+    actor: AbstractBaseUser | None,
+    note: str,
+    effective_on: PartialDate | None,
 ) -> None:
     """Lock the row, change its status and record the change, unless it is unchanged."""
     model = type(subject)
@@ -107,49 +144,104 @@ def _change_status(
     if status == current:
         return
     subject.save(update_fields=["status", "updated_at"] if model is Family else ["status"])
-    StatusChange.objects.create(
-        family_id=subject.pk if model is Family else subject.family_id,
-        separation=subject if model is Separation else None,
-        from_status=current,
-        to_status=status,
-        actor=actor,
-        note=note,
-    )
+    _record_status(subject, current, status, actor, note, effective_on)
 
 
 @transaction.atomic
 def family_change_status(
-    *, family: Family, status: str, actor: AbstractBaseUser | None, note: str = ""
+    *,
+    family: Family,
+    status: str,
+    actor: AbstractBaseUser | None,
+    note: str = "",
+    effective_on: PartialDate | None = None,
 ) -> Family:
-    _change_status(family, status, actor, note)
+    _change_status(family, status, actor, note, effective_on)
     return family
 
 
 @transaction.atomic
 def separation_create(
-    *, separation: Separation, actor: AbstractBaseUser | None, note: str = ""
+    *,
+    separation: Separation,
+    actor: AbstractBaseUser | None,
+    note: str = "",
+    effective_on: PartialDate | None = None,
 ) -> Separation:
     """Save a new separation and put its first status on the family's timeline."""
     if separation.pk is not None:
         raise ValueError("separation_create() takes a separation that is not saved yet")
     _check_status(separation.status, Separation.Status)
     separation.save(force_insert=True)
-    StatusChange.objects.create(
-        family_id=separation.family_id,
-        separation=separation,
-        to_status=separation.status,
-        actor=actor,
-        note=note,
-    )
+    _record_status(separation, "", separation.status, actor, note, effective_on)
     return separation
 
 
 @transaction.atomic
 def separation_change_status(
-    *, separation: Separation, status: str, actor: AbstractBaseUser | None, note: str = ""
+    *,
+    separation: Separation,
+    status: str,
+    actor: AbstractBaseUser | None,
+    note: str = "",
+    effective_on: PartialDate | None = None,
 ) -> Separation:
-    _change_status(separation, status, actor, note)
+    _change_status(separation, status, actor, note, effective_on)
     return separation
+
+
+# What `person_change_condition` records: the person's fields that tell what happened
+# to them. A change to any of them is a timeline item with a date and a source.
+CONDITION_FIELDS = ("condition", "whereabouts", "location_place", "charge", "sentence_years")
+
+
+@transaction.atomic
+def person_change_condition(
+    *,
+    person: Person,
+    actor: AbstractBaseUser | None,
+    effective_on: PartialDate,
+    source: str = "",
+    source_url: str = "",
+    publishable: bool = False,
+    **changes: object,
+) -> ConditionChange:
+    """Set the person's condition, whereabouts, place, charge or sentence as of
+    `effective_on`, and put it on the timeline with its source. Fields not named keep
+    their values; the row records the whole state after the change."""
+    unknown = set(changes) - set(CONDITION_FIELDS)
+    if unknown:
+        raise ValueError(f"not condition fields: {sorted(unknown)}")
+    if not (source.strip() or source_url.strip()):
+        raise ValidationError(
+            {"condition_source": _("Say where this is known from: a source or a link.")},
+            code="no_source",
+        )
+    if effective_on.first_day > timezone.localdate():
+        raise ValidationError(
+            {"condition_effective_on": _("This date is in the future.")}, code="future"
+        )
+    from_condition = (
+        ""
+        if person._state.adding
+        else Person.objects.select_for_update()
+        .values_list("condition", flat=True)
+        .get(pk=person.pk)
+    )
+    for name, value in changes.items():
+        setattr(person, name, value)
+    person.full_clean(exclude=[f.name for f in Person._meta.fields if f.name not in changes])
+    person.save()
+    return ConditionChange.objects.create(
+        person=person,
+        effective_on=effective_on,
+        from_condition=from_condition,
+        actor=actor,
+        source=source.strip(),
+        source_url=source_url.strip(),
+        publishable=publishable,
+        **{name: getattr(person, name) for name in CONDITION_FIELDS},
+    )
 
 
 @transaction.atomic

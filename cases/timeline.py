@@ -1,8 +1,16 @@
-"""One case's timeline: status changes, government contacts and dated entries, merged.
+"""One case's timeline: the family's story as it happened, merged from everything the
+case holds that has a date: status changes, what happened to each person (condition,
+whereabouts, charge, sentence), when each separation began, government contacts, their
+answers and the follow-ups that fell due, and the dated entries caseworkers add.
 
-Items sort by the date the thing happened, at the precision it is known: a date known
-only to the year sorts before every day of that year, a month before its days. Items on
-the same date keep the order in which they were recorded.
+Order: by the date the thing happened (a status's effective date, never the day it
+was typed), at the precision it is known. An item known only to the year comes after
+the dated items of that year, and one known to the month after the days of that month:
+the record does not say where inside the period it happened, so it claims no place
+among them. Items of the same period and precision keep the order they were recorded.
+
+`public=True` is the same function with the public filter, for the petition pages:
+see `case_timeline`.
 """
 
 from __future__ import annotations
@@ -14,10 +22,14 @@ from urllib.parse import urlsplit
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cases.models import (
+    ConditionChange,
     Family,
     GovernmentContact,
+    Person,
+    Separation,
     StatusChange,
     TimelineEntry,
     status_transition,
@@ -25,10 +37,17 @@ from cases.models import (
 from cases.partial_dates import PartialDate
 from cases.text import isolate
 
+# Tie-break for items that were never "recorded" on their own (a separation's start).
+_BEGINNING = dt.datetime.min.replace(tzinfo=dt.UTC)
+
 
 class ItemKind(StrEnum):
     STATUS = "status"
+    CONDITION = "condition"
+    SEPARATION = "separation"
     CONTACT = "contact"
+    RESPONSE = "response"
+    FOLLOW_UP = "follow_up"
     ENTRY = "entry"
 
 
@@ -48,12 +67,41 @@ class TimelineItem:
 
     @property
     def sort_key(self) -> tuple[tuple[int, int, int], dt.datetime]:
-        return (self.date.sort_key, self.recorded_at)
+        year, month, day = self.date.year, self.date.month, self.date.day
+        # Unknown month after December, unknown day after the 31st (see the docstring).
+        return ((year, month or 13, day or 32), self.recorded_at)
+
+    @property
+    def recorded_on(self) -> dt.date | None:
+        """The day it was recorded here, for staff; None where that is not an event."""
+        return None if self.recorded_at == _BEGINNING else timezone.localdate(self.recorded_at)
 
 
-def _status_item(change: StatusChange, *, public: bool, private: bool) -> TimelineItem:
+@dataclass(frozen=True)
+class _Reader:
+    public: bool
+    private: bool
+
+    def person_label(self, person: Person) -> str | None:
+        """How this reader may name the person; None: not at all (no public consent)."""
+        if not self.public:
+            return str(person)
+        if person.consent == Person.Consent.NAMED:
+            return str(person)
+        if person.consent == Person.Consent.ANONYMISED:
+            return _("A relative")
+        return None
+
+
+def _web_link(url: str) -> str:
+    """The URL if it is a web address; anything else (javascript:, data:) is not a link."""
+    return url if urlsplit(url).scheme.lower() in {"http", "https"} else ""
+
+
+def _status_item(change: StatusChange, reader: _Reader) -> TimelineItem:
     if change.separation_id:
-        subject = _("Separation") if public else isolate(change.separation.person.name_latin)
+        person = change.separation.person
+        subject = _("Separation") if reader.public else str(person)
     else:
         subject = _("Case")
     if change.from_status:
@@ -61,31 +109,95 @@ def _status_item(change: StatusChange, *, public: bool, private: bool) -> Timeli
     else:
         title = f"{subject}: {change.to_label}"
     return TimelineItem(
-        date=PartialDate.from_date(timezone.localdate(change.changed_at)),
+        date=change.effective_on,
         kind=ItemKind.STATUS,
         title=title,
         recorded_at=change.changed_at,
-        detail=change.note if private and not public else "",
-        who="" if public or change.actor is None else change.actor.get_username(),
+        detail=change.note if reader.private and not reader.public else "",
+        who="" if reader.public or change.actor is None else change.actor.get_username(),
         publishable=True,
     )
 
 
-def _contact_item(contact: GovernmentContact) -> TimelineItem:
+def _condition_item(change: ConditionChange, label: str, reader: _Reader) -> TimelineItem:
+    details = [str(Person.Whereabouts(change.whereabouts).label)]
+    if not reader.public or change.publishable:
+        if change.charge:
+            details.append(_("Charge: %(charge)s") % {"charge": change.charge})
+        if change.sentence_years:
+            details.append(
+                ngettext(
+                    "Sentenced to %(years)d year",
+                    "Sentenced to %(years)d years",
+                    change.sentence_years,
+                )
+                % {"years": change.sentence_years}
+            )
+    if change.location_place and (
+        (reader.public and change.publishable) or (not reader.public and reader.private)
+    ):
+        details.append(change.location_place)
+    condition = str(change.get_condition_display())
     return TimelineItem(
-        date=PartialDate.from_date(contact.contacted_on),
-        kind=ItemKind.CONTACT,
-        title=f"{contact.get_direction_display()}: {contact.body}",
-        recorded_at=contact.created_at,
-        detail=contact.summary,
-        who=contact.official,
-        outcome=contact.get_outcome_display(),
+        date=change.effective_on,
+        kind=ItemKind.CONDITION,
+        title=f"{label}: {status_transition(change.from_label, condition)}"
+        if change.from_label and change.from_condition != change.condition
+        else f"{label}: {condition}",
+        recorded_at=change.recorded_at,
+        detail=" · ".join(details),
+        who="" if reader.public or change.actor is None else change.actor.get_username(),
+        source=change.source if not reader.public or change.publishable else "",
+        source_url=_web_link(change.source_url) if not reader.public or change.publishable else "",
+        publishable=change.publishable,
     )
 
 
-def _web_link(url: str) -> str:
-    """The URL if it is a web address; anything else (javascript:, data:) is not a link."""
-    return url if urlsplit(url).scheme.lower() in {"http", "https"} else ""
+def _separation_item(separation: Separation, label: str) -> TimelineItem:
+    return TimelineItem(
+        date=separation.since,
+        kind=ItemKind.SEPARATION,
+        title=_("%(who)s separated from the family") % {"who": label},
+        recorded_at=_BEGINNING,
+        detail=str(separation.get_circumstance_display()),
+        publishable=True,
+    )
+
+
+def _contact_items(contact: GovernmentContact) -> list[TimelineItem]:
+    items = [
+        TimelineItem(
+            date=contact.contacted_on,
+            kind=ItemKind.CONTACT,
+            title=f"{contact.get_direction_display()}: {isolate(contact.body)}",
+            recorded_at=contact.created_at,
+            detail=contact.summary,
+            who=contact.official,
+            outcome=contact.outcome_label,
+            source=contact.intermediary,
+        )
+    ]
+    if contact.response_on:
+        items.append(
+            TimelineItem(
+                date=contact.response_on,
+                kind=ItemKind.RESPONSE,
+                title=_("Response from %(body)s") % {"body": isolate(contact.body)},
+                recorded_at=contact.created_at,
+                outcome=contact.outcome_label,
+            )
+        )
+    elif contact.follow_up_on and contact.follow_up_on <= timezone.localdate():
+        items.append(
+            TimelineItem(
+                date=PartialDate.from_date(contact.follow_up_on),
+                kind=ItemKind.FOLLOW_UP,
+                title=_("Follow-up due: %(body)s") % {"body": isolate(contact.body)},
+                recorded_at=contact.created_at,
+                outcome=contact.outcome_label,
+            )
+        )
+    return items
 
 
 def _entry_item(entry: TimelineEntry) -> TimelineItem:
@@ -105,21 +217,44 @@ def _entry_item(entry: TimelineEntry) -> TimelineItem:
 def case_timeline(
     family: Family, *, public: bool = False, private: bool = True
 ) -> list[TimelineItem]:
-    """The family's timeline, oldest first.
+    """The family's timeline, oldest first (see the module docstring for the order).
 
     `private=False` drops what `cases.access.PRIVATE_FIELDS` keeps to some roles (the
-    notes on status changes), for staff who may read the case but not its private fields.
+    notes on status changes, the exact place of a person), for staff who may read the
+    case but not its private fields.
 
     `public=True` keeps only what may be shown outside the organisation: statuses
-    without notes, names or who changed them, and entries marked publishable. It is a
-    floor, not the whole rule: the caller still applies the case's consent.
+    without notes, names or who changed them; entries marked publishable; a person's
+    condition and separation only with their consent, named only if they agreed to be,
+    and the charge, sentence, place and source only where marked publishable. No
+    government contacts. It is a floor, not the whole rule: the caller still decides
+    whether the case is public at all.
     """
+    reader = _Reader(public=public, private=private)
     changes = family.status_changes.select_related("actor", "separation__person")
-    items = [_status_item(change, public=public, private=private) for change in changes]
+    items = [_status_item(change, reader) for change in changes]
+
+    separations = list(family.separations.select_related("person"))
+    people = {s.person_id: s.person for s in separations}
+    people.update({m.person_id: m.person for m in family.memberships.select_related("person")})
+    labels = {pk: reader.person_label(person) for pk, person in people.items()}
+    conditions = ConditionChange.objects.filter(person__in=list(people)).select_related("actor")
+    items += [
+        _condition_item(change, labels[change.person_id], reader)
+        for change in conditions
+        if labels[change.person_id] is not None
+    ]
+    items += [
+        _separation_item(separation, labels[separation.person_id])
+        for separation in separations
+        if separation.since and labels[separation.person_id] is not None
+    ]
+
     entries = family.entries.all()
     if public:
         entries = entries.filter(publishable=True)
     else:
-        items += [_contact_item(contact) for contact in family.government_contacts.all()]
+        for contact in family.government_contacts.all():
+            items += _contact_items(contact)
     items += [_entry_item(entry) for entry in entries]
     return sorted(items, key=lambda item: item.sort_key)

@@ -23,6 +23,12 @@ pytestmark = pytest.mark.django_db
 
 PERSON_ADD = reverse("admin:cases_person_add")
 REAL_DATE_PLEASE = "Enter a real date as YYYY, YYYY-MM or YYYY-MM-DD, for example 2015-06."
+BIRTH_DATE_PLEASE = (
+    "Enter a year, month or day (2011, 2011-04, 2011-04-02), or an estimate: "
+    "“about 2011” or “10 years old in 2021”."
+)
+# What a change of condition, place, charge or sentence must say (cases/admin.py).
+KNOWN_FROM = {"condition_effective_on": "2019", "condition_source": "Family testimony"}
 
 
 def form_errors(response) -> dict[str, list[str]]:
@@ -65,6 +71,7 @@ def test_a_sentence_that_ends_before_it_starts_is_refused_on_its_end(caseworker_
         sentence_years="10",
         sentence_start="2018",
         sentence_end="2017",
+        **KNOWN_FROM,
     )
 
     response = caseworker_client.post(PERSON_ADD, new_person)
@@ -148,11 +155,11 @@ def test_opening_a_family_with_an_unknown_status_saves_nothing(caseworker):
 @pytest.mark.parametrize(
     ("birth_date", "error"),
     [
-        pytest.param("2015-13", REAL_DATE_PLEASE, id="month 13"),
-        pytest.param("2015-02-30", REAL_DATE_PLEASE, id="30 February"),
-        pytest.param("15/06/2015", REAL_DATE_PLEASE, id="day first"),
-        pytest.param("2015-6", REAL_DATE_PLEASE, id="one-digit month"),
-        pytest.param("1850", REAL_DATE_PLEASE, id="before 1900"),
+        pytest.param("2015-13", BIRTH_DATE_PLEASE, id="month 13"),
+        pytest.param("2015-02-30", BIRTH_DATE_PLEASE, id="30 February"),
+        pytest.param("15/06/2015", BIRTH_DATE_PLEASE, id="day first"),
+        pytest.param("2015-6", BIRTH_DATE_PLEASE, id="one-digit month"),
+        pytest.param("1850", BIRTH_DATE_PLEASE, id="before 1900"),
         pytest.param(
             f"{timezone.localdate().year + 1}", "This date is in the future.", id="next year"
         ),
@@ -243,7 +250,7 @@ def test_a_timeline_entry_without_any_source_is_refused(caseworker_client, admin
 def test_a_condition_that_contradicts_where_the_person_is_is_refused_on_the_condition(
     caseworker_client, new_person, whereabouts, condition, error
 ):
-    new_person.update(whereabouts=whereabouts, condition=condition)
+    new_person.update(whereabouts=whereabouts, condition=condition, **KNOWN_FROM)
 
     response = caseworker_client.post(PERSON_ADD, new_person)
 
@@ -257,7 +264,7 @@ def test_a_condition_change_that_contradicts_whereabouts_leaves_the_person_uncha
     person = PersonFactory(whereabouts="uyghur_region", condition="detained_in_camp")
     url = reverse("admin:cases_person_change", args=[person.pk])
     data = admin_form(caseworker_client.get(url))
-    data["condition"] = Person.Condition.ASYLUM_SEEKER
+    data.update(condition=Person.Condition.ASYLUM_SEEKER, **KNOWN_FROM)
 
     response = caseworker_client.post(url, data)
 

@@ -8,7 +8,13 @@ from cases.models import Family, Separation, StatusChange
 from cases.partial_dates import PartialDate
 from cases.text import isolate
 from cases.timeline import ItemKind, case_timeline
-from tests.factories import GovernmentContactFactory, PersonFactory, TimelineEntryFactory
+from tests.factories import (
+    GovernmentContactFactory,
+    MembershipFactory,
+    PersonFactory,
+    SeparationFactory,
+    TimelineEntryFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -17,12 +23,14 @@ pytestmark = pytest.mark.django_db
 def family(caseworker):
     family = services.family_create(family=Family(name="Case"), actor=caseworker)
     StatusChange.objects.filter(family=family).update(
-        changed_at=dt.datetime(2021, 6, 1, 9, tzinfo=dt.UTC)
+        changed_at=dt.datetime(2021, 6, 1, 9, tzinfo=dt.UTC), effective_on="2021-06-01"
     )
     return family
 
 
 def test_timeline_merges_statuses_contacts_and_entries_by_when_they_happened(family):
+    # A month-only item follows the days of its month, a year-only one the rest of its
+    # year: the record does not say where inside the period it happened.
     TimelineEntryFactory(family=family, occurred_on="2021", title="Year only")
     TimelineEntryFactory(family=family, occurred_on="2021-06", title="Month only")
     TimelineEntryFactory(family=family, occurred_on="2015-04-02", title="Trip home")
@@ -32,10 +40,10 @@ def test_timeline_merges_statuses_contacts_and_entries_by_when_they_happened(fam
 
     assert titles == [
         "Trip home",
-        "Year only",
-        "We asked: Ministry",
-        "Month only",
+        f"We asked: {isolate('Ministry')}",
         "Case: Intake",
+        "Month only",
+        "Year only",
     ]
 
 
@@ -89,6 +97,16 @@ def test_timeline_reads_a_case_in_a_fixed_number_of_queries(family, django_asser
     for n in range(5):
         TimelineEntryFactory(family=family)
         GovernmentContactFactory(family=family, body=f"Body {n}")
+        separation = SeparationFactory(family=family, since="2019")
+        MembershipFactory(family=family, person=separation.person)
+        services.person_change_condition(
+            person=separation.person,
+            actor=None,
+            effective_on=PartialDate(2020),
+            source="A report",
+            condition="missing",
+        )
 
-    with django_assert_num_queries(3):
+    # Statuses, separations, members, condition changes, contacts, entries.
+    with django_assert_num_queries(6):
         case_timeline(family)

@@ -13,11 +13,18 @@ from cases.models.audit import AuditEvent, AuditEventQuerySet
 from cases.models.contacts import GovernmentContact, validate_date_not_in_future
 from cases.models.families import Family, FamilyQuerySet, Membership, Separation
 from cases.models.people import Person, PersonQuerySet, Team
-from cases.models.timeline import StatusChange, TimelineEntry, evidence_storage, status_transition
+from cases.models.timeline import (
+    ConditionChange,
+    StatusChange,
+    TimelineEntry,
+    evidence_storage,
+    status_transition,
+)
 
 __all__ = [
     "AuditEvent",
     "AuditEventQuerySet",
+    "ConditionChange",
     "Family",
     "FamilyQuerySet",
     "GovernmentContact",

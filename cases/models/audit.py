@@ -35,6 +35,7 @@ class AuditEvent(models.Model):
         LOGIN = "login", _("Logged in")
         LOGIN_FAILED = "login_failed", _("Login failed")
         # Failures for one username from several addresses: proof of work required.
+        LOGIN_SLOWED = "login_slowed", _("Login slowed down")
         LOGOUT = "logout", _("Logged out")
         TWO_FACTOR_ENROLLED = "2fa_enrolled", _("Two-factor device enrolled")
         TWO_FACTOR_FAILED = "2fa_failed", _("Two-factor check failed")

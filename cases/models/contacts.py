@@ -7,13 +7,15 @@ import datetime as dt
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Now
+from django.db.models import F, Q
+from django.db.models.functions import Cast, Left, Length, Now
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from cases.models.families import Family, Separation
+from cases.partial_dates import PartialDateField, validate_not_in_future
 from cases.text import (
     NameField,
     isolate,
@@ -22,6 +24,7 @@ from cases.text import (
 
 
 def validate_date_not_in_future(value: dt.date | None) -> None:
+    """For the day-precise dates (kept for migrations 0001-0007)."""
     if value and value > timezone.localdate():
         raise ValidationError(_("This date is in the future."), code="future")
 
@@ -50,11 +53,15 @@ class GovernmentContact(models.Model):
         PHONE = "phone", _("Phone call")
         PUBLIC_STATEMENT = "public_statement", _("Public statement")
         PARLIAMENTARY = "parliamentary", _("Parliamentary question or hearing")
+        INTERMEDIARY = "intermediary", _("Through a journalist or another intermediary")
         OTHER = "other", _("Other")
 
     class Outcome(models.TextChoices):
-        NO_RESPONSE = "no_response", _("No response yet")
+        # Blank until there is an answer: "No response yet" or "Responded" is derived
+        # from the response date (`outcome_label`), never asked for twice.
+        STATEMENT = "statement", _("Made a statement")
         DECLINED = "declined", _("Declined")
+        REFUSED = "refused", _("Refused")
         PROMISED = "promised", _("Promised action")
         ACTED = "acted", _("Acted")
 
@@ -89,20 +96,19 @@ class GovernmentContact(models.Model):
         validators=[validate_one_script_per_word],
         help_text=_("Name and title."),
     )
-    contacted_on = models.DateField(_("date"), validators=[validate_date_not_in_future])
+    contacted_on = PartialDateField(_("date"), blank=False, validators=[validate_not_in_future])
     direction = models.CharField(_("direction"), max_length=12, choices=Direction.choices)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
-    summary = models.TextField(_("summary"))
-    outcome = models.CharField(
-        _("outcome"), max_length=12, choices=Outcome.choices, default=Outcome.NO_RESPONSE
-    )
-    follow_up_on = models.DateField(_("follow-up due"), null=True, blank=True)
-    response_on = models.DateField(
-        _("response received on"),
-        null=True,
+    intermediary = models.CharField(
+        _("through whom"),
+        max_length=200,
         blank=True,
-        validators=[validate_date_not_in_future],
+        help_text=_("The journalist, outlet or organisation that passed it on, if any."),
     )
+    summary = models.TextField(_("summary"))
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
+    follow_up_on = models.DateField(_("follow-up due"), null=True, blank=True)
+    response_on = PartialDateField(_("response received on"), validators=[validate_not_in_future])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -118,16 +124,20 @@ class GovernmentContact(models.Model):
         verbose_name_plural = _("government contacts")
         ordering = ["-contacted_on", "-pk"]
         constraints = [
+            # Partial dates compare as ISO text at the coarser of the two precisions:
+            # a response "2021" may follow a contact "2021-05-02", not one of 2022.
             models.CheckConstraint(
                 name="contact_response_after_contact",
-                condition=Q(response_on__isnull=True)
-                | Q(response_on__gte=models.F("contacted_on")),
+                condition=Q(response_on="")
+                | GreaterThanOrEqual(F("response_on"), Left("contacted_on", Length("response_on"))),
                 violation_error_message=_("A response cannot come before the contact."),
             ),
             models.CheckConstraint(
                 name="contact_follow_up_after_contact",
                 condition=Q(follow_up_on__isnull=True)
-                | Q(follow_up_on__gte=models.F("contacted_on")),
+                | GreaterThanOrEqual(
+                    Cast("follow_up_on", models.CharField(max_length=10)), F("contacted_on")
+                ),
                 violation_error_message=_("A follow-up cannot be due before the contact."),
             ),
         ]
@@ -135,13 +145,19 @@ class GovernmentContact(models.Model):
             # "Follow-up due or overdue" looks up open follow-ups by date.
             models.Index(
                 fields=["follow_up_on"],
-                condition=Q(response_on__isnull=True),
+                condition=Q(response_on=""),
                 name="contact_open_follow_up",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.contacted_on:%Y-%m-%d} {isolate(self.body)}"
+        return f"{self.contacted_on} {isolate(self.body)}"
+
+    @property
+    def outcome_label(self) -> str:
+        if self.outcome:
+            return str(self.get_outcome_display())
+        return str(_("Responded") if self.response_on else _("No response yet"))
 
     def clean(self) -> None:
         if self.separation_id and self.family_id and self.separation.family_id != self.family_id:

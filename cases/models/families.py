@@ -54,7 +54,7 @@ class FamilyQuerySet(models.QuerySet):
         return self.filter(
             models.Exists(
                 GovernmentContact.objects.filter(
-                    family=models.OuterRef("pk"), response_on__isnull=True, **date_lookups
+                    family=models.OuterRef("pk"), response_on="", **date_lookups
                 )
             )
         )

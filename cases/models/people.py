@@ -10,8 +10,8 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from cases.crypto import BlindIndexField, EncryptedCharField, EncryptedTextField
@@ -122,8 +122,9 @@ class Person(models.Model):
     name_latin = NameField(
         _("name (Latin script)"),
         max_length=200,
+        blank=True,
         validators=[latin_letters],
-        help_text=_("As the person or family commonly writes it."),
+        help_text=_("As the person or family commonly writes it. Leave blank if not known."),
     )
     name_uyghur = NameField(
         _("name (Uyghur script)"),
@@ -143,11 +144,27 @@ class Person(models.Model):
         validators=[validate_one_script_per_word],
         help_text=_("One per line: transliterations, former names, names in documents."),
     )
+    description = NameField(
+        _("description"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Who this is while the name is not known, e.g. “son of Mamutjan”. Shown "
+            "instead of a name, with the birth year."
+        ),
+    )
     gender = models.CharField(
         _("gender"), max_length=10, choices=Gender.choices, default=Gender.UNKNOWN
     )
     birth_date = PartialDateField(
-        _("born"), validators=[validate_not_in_future], help_text=_("Year, month or day.")
+        _("born"),
+        validators=[validate_not_in_future],
+        help_text=_("Year, month or day. From an age: “10 years old in 2021” or “about 2011”."),
+    )
+    birth_date_approximate = models.BooleanField(
+        _("born about then"),
+        default=False,
+        help_text=_("The birth date is an estimate, e.g. from an age in a report."),
     )
     ethnicity = models.CharField(
         _("ethnicity"), max_length=10, choices=Ethnicity.choices, default=Ethnicity.UYGHUR
@@ -237,6 +254,13 @@ class Person(models.Model):
         ordering = ["name_latin"]
         constraints = [
             models.CheckConstraint(
+                name="person_has_a_name_or_a_description",
+                condition=~Q(name_latin="", name_uyghur="", name_chinese="", description=""),
+                violation_error_message=_(
+                    "Give a name in any script or, while it is not known, a description."
+                ),
+            ),
+            models.CheckConstraint(
                 name="person_consent_is_recorded",
                 condition=Q(consent="none") | Q(consent_recorded_at__isnull=False),
                 violation_error_message=_("A consent to publish must say when it was recorded."),
@@ -245,9 +269,34 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         # Isolated, so a name in another direction cannot reorder the text around it.
-        if self.name_uyghur:
-            return f"{isolate(self.name_latin)} ({isolate(self.name_uyghur)})"
-        return isolate(self.name_latin)
+        names = [name for name in (self.name_latin, self.name_uyghur) if name]
+        if not names and self.name_chinese:
+            names = [self.name_chinese]
+        if names:
+            first, *rest = (isolate(name) for name in names)
+            return f"{first} ({rest[0]})" if rest else first
+        return self.unnamed_label
+
+    @property
+    def is_named(self) -> bool:
+        return bool(self.name_latin or self.name_uyghur or self.name_chinese)
+
+    @property
+    def unnamed_label(self) -> str:
+        """A stable description of someone whose name is not known yet:
+        "son of Mamutjan, born about 2015"."""
+        label = isolate(self.description) or gettext("name not known")
+        if self.birth_date:
+            return gettext("%(who)s, born %(when)s") % {"who": label, "when": self.birth_display}
+        return label
+
+    @property
+    def birth_display(self) -> str:
+        if not self.birth_date:
+            return ""
+        if self.birth_date_approximate:
+            return gettext("about %(year)s") % {"year": self.birth_date.year}
+        return self.birth_date.display()
 
     @property
     def alias_list(self) -> list[str]:

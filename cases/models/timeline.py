@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.crypto import EncryptedCharField, EncryptedTextField
 from cases.evidence import EvidenceFileField, evidence_upload_to, validate_evidence_file
 from cases.models.families import Family, Separation
+from cases.models.people import Person
 from cases.partial_dates import PartialDateField, validate_not_in_future
 
 
@@ -52,7 +53,12 @@ class StatusChange(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    # When the status was reached, as precisely as it is known; the timeline sorts by
+    # it. `changed_at` is when it was recorded here, shown to staff.
+    effective_on = PartialDateField(
+        _("took effect"), blank=False, validators=[validate_not_in_future]
+    )
+    changed_at = models.DateTimeField(_("recorded at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("status change")
@@ -77,6 +83,71 @@ class StatusChange(models.Model):
     @property
     def to_label(self) -> str:
         return self.status_label(self.to_status)
+
+
+class ConditionChange(models.Model):
+    """What happened to a person, as of a date and from a source: their condition,
+    where they are, a charge and a sentence. Written by
+    `services.person_change_condition`, shown on the timeline of every case the person
+    is on. Charge, sentence and place reach a public page only when `publishable`."""
+
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.CASCADE,
+        related_name="condition_changes",
+        verbose_name=_("person"),
+    )
+    effective_on = PartialDateField(
+        _("took effect"), blank=False, validators=[validate_not_in_future]
+    )
+    from_condition = models.CharField(_("previous condition"), max_length=30, blank=True)
+    condition = models.CharField(_("condition"), max_length=30, choices=Person.Condition.choices)
+    whereabouts = models.CharField(
+        _("where they are"), max_length=20, choices=Person.Whereabouts.choices
+    )
+    location_place = EncryptedCharField(_("place"), max_length=200, blank=True)
+    charge = models.CharField(_("charge"), max_length=200, blank=True)
+    sentence_years = models.PositiveSmallIntegerField(_("sentence (years)"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    source_url = models.URLField(_("source link"), max_length=500, blank=True)
+    publishable = models.BooleanField(
+        _("details publishable"),
+        default=False,
+        help_text=_(
+            "The charge, sentence and place may appear on public pages, within the "
+            "person's consent. The condition itself follows the consent alone."
+        ),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), db_default=Now(), editable=False)
+
+    class Meta:
+        verbose_name = _("condition change")
+        verbose_name_plural = _("condition changes")
+        ordering = ["effective_on", "recorded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="condition_change_has_a_source",
+                condition=~Q(source="") | ~Q(source_url=""),
+                violation_error_message=_("Say where this is known from: a source or a link."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.effective_on} {self.get_condition_display()}"
+
+    @property
+    def from_label(self) -> str:
+        choices = Person.Condition
+        return (
+            str(choices(self.from_condition).label) if self.from_condition in choices.values else ""
+        )
 
 
 class TimelineEntry(models.Model):

@@ -106,7 +106,7 @@ def test_nothing_can_be_added_to_a_restricted_case_by_posting_its_id(
         body_kind="embassy",
         body="Embassy",
         summary="s",
-        outcome="no_response",
+        outcome="",
     )
     before = (Separation.objects.count(), GovernmentContact.objects.count())
 
