@@ -763,7 +763,7 @@ class PersonForm(CaseRecordForm):
 class PersonAdmin(CaseRecordAdmin):
     form = PersonForm
     list_display = [
-        isolated_column(Person, "name_latin"),
+        "latin_name_or_description",
         isolated_column(Person, "name_uyghur"),
         isolated_column(Person, "name_chinese"),
         "whereabouts",
@@ -830,9 +830,16 @@ class PersonAdmin(CaseRecordAdmin):
         (_("Private"), {"fields": ["contact_details", "notes"]}),
     ]
 
+    @admin.display(description=_("name (Latin script)"), ordering="name_latin")
+    def latin_name_or_description(self, person: Person) -> str:
+        """The Latin name, or for someone whose name is not known, their description."""
+        if person.name_latin:
+            return isolate(person.name_latin)
+        return "—" if person.is_named else person.unnamed_label
+
     @admin.display(description=_("born"), ordering="birth_date")
     def born(self, person: Person) -> str:
-        return _display_partial(person.birth_date)
+        return person.birth_display or "—"
 
     @admin.display(description=_("last contact"), ordering="last_contact")
     def last_contact_display(self, person: Person) -> str:

@@ -455,3 +455,19 @@ def test_an_age_or_an_estimate_fits_a_birth_date(
 
 def test_an_age_without_a_year_counts_from_this_year():
     assert parse_birth("10 years old", today=dt.date(2026, 12, 2)) == (PartialDate(2016), True)
+
+
+def test_the_people_list_shows_an_estimated_birth_as_about(caseworker_client):
+    PersonFactory(name_latin="Ayshe Tursun", birth_date="2011", birth_date_approximate=True)
+
+    page = caseworker_client.get(reverse("admin:cases_person_changelist")).content.decode()
+
+    assert "about 2011" in page
+
+
+def test_the_people_list_shows_an_unnamed_person_by_their_description(caseworker_client):
+    PersonFactory(name_latin="", description="daughter of Memet", birth_date="2012")
+
+    page = caseworker_client.get(reverse("admin:cases_person_changelist")).content.decode()
+
+    assert f"{isolate('daughter of Memet')}, born 2012" in page
