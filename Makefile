@@ -23,10 +23,10 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --group dev
 	touch $@
 
-run: $(STAMP)  ## Set up, load demo data, serve on 127.0.0.1:PORT (default 8000)
+run: $(STAMP)  ## Set up, load demo data, serve on 127.0.0.1:PORT (default 8000) with the task worker
 	$(PY) manage.py migrate
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	bin/serve-dev $(PY) 127.0.0.1:$(PORT)
 
 test: $(STAMP)  ## All tests on SQLite, then on a throwaway PostgreSQL (ARGS= for pytest)
 	@echo "== pytest on SQLite =="

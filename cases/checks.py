@@ -4,7 +4,8 @@ Django's own deploy checks warn about missing HTTPS settings. These go further a
 errors, so a deployment that weakens one of them fails its check: a strict
 Content-Security-Policy, HSTS for at least a year, secure cookies, no framing, no
 referrer to other sites, no caching of staff pages, and no personal data in logs or
-error reports.
+error reports. With `--database default` it also checks that the app's PostgreSQL role
+cannot undo the audit trail's protection.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
+from django.db import connections
 from django.utils.csp import CSP
 from django.utils.module_loading import import_string
+
+from cases.models import AuditEvent
 
 CSP_MIDDLEWARE = "django.middleware.csp.ContentSecurityPolicyMiddleware"
 CSP_CONTEXT_PROCESSOR = "django.template.context_processors.csp"
@@ -268,4 +272,56 @@ def check_personal_data_stays_out_of_logs(**kwargs: Any) -> list[CheckMessage]:
                 id="reunite.E016",
             )
         )
+    return errors
+
+
+# The connected role's tables (owned by it, or by a role it may act as: a superuser may
+# act as any), and whether it may rewrite the audit trail.
+DATABASE_ROLE_SQL = """
+SELECT current_user,
+       ARRAY(SELECT c.relname::text FROM pg_class c
+             WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
+               AND pg_has_role(c.relowner, 'MEMBER')
+             ORDER BY 1),
+       coalesce(has_table_privilege(to_regclass(%s), 'UPDATE, DELETE, TRUNCATE'), false)
+"""
+
+
+@register(Tags.database, deploy=True)
+def check_database_role_cannot_rewrite_the_audit_trail(
+    databases: Iterable[str] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """On PostgreSQL the app connects as a role that owns no table (an owner can disable the
+    audit trail's trigger, or drop it) and may not TRUNCATE, UPDATE or DELETE the trail."""
+    hint = (
+        "Serve as a role that owns nothing, and run `manage.py migrate` as the owner with "
+        'REUNITE_DB_APP_ROLE naming that role (README, "Running in production").'
+    )
+    errors: list[CheckMessage] = []
+    for alias in databases or ():
+        connection = connections[alias]
+        if connection.vendor != "postgresql":
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(DATABASE_ROLE_SQL, [AuditEvent._meta.db_table])
+            user, owned, may_rewrite_trail = cursor.fetchone()
+        if owned:
+            errors.append(
+                Error(
+                    f"Database '{alias}': the app's role {user} owns {len(owned)} tables (or "
+                    "may act as their owner), so it can disable or drop the audit trail's "
+                    "append-only trigger.",
+                    hint=hint,
+                    id="reunite.E017",
+                )
+            )
+        elif may_rewrite_trail:
+            errors.append(
+                Error(
+                    f"Database '{alias}': the app's role {user} may TRUNCATE, UPDATE or DELETE "
+                    "the audit trail.",
+                    hint=hint,
+                    id="reunite.E017",
+                )
+            )
     return errors

@@ -118,6 +118,8 @@ INSTALLED_APPS = [
     "django_otp_webauthn",
     # Login throttling.
     "axes",
+    # Background tasks (django.tasks) kept in the database; `manage.py db_worker` runs them.
+    "django_tasks_db",
     "cases",
 ]
 
@@ -180,6 +182,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         **DATABASES["default"].get("OPTIONS", {}),
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# PostgreSQL: the role the app serves as, when `migrate` runs as the tables' owner. After
+# every migrate it gets only the rights it needs (cases/db_roles.py): no TRUNCATE, and
+# neither UPDATE nor DELETE on the audit trail. Empty: one role for everything.
+REUNITE_DB_APP_ROLE = env.str("REUNITE_DB_APP_ROLE", default="")
 
 _db_host = DATABASES["default"].get("HOST") or ""
 if DEBUG and _db_host and not _db_host.startswith("/") and _db_host not in _LOCAL_HOSTS:
@@ -190,6 +196,15 @@ if DEBUG and _db_host and not _db_host.startswith("/") and _db_host not in _LOCA
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Counters of the throttles and slow-downs (cases/ratelimit.py). The default, locmem, is
+# per process: each server process (and the task worker) counts on its own. With more
+# than one process use a shared cache, e.g. CACHE_URL=redis://127.0.0.1:6379/1.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# Background tasks (cases/accounts/tasks.py: the password-reset mail) are rows in the
+# database until `manage.py db_worker` runs them (`make run` starts one).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -198,6 +213,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # A common password or word with digits, a year or symbols around it (Password2024!).
+    {"NAME": "cases.accounts.passwords.CommonWordPasswordValidator"},
 ]
 
 # Staff logins: password, then a second factor (cases/accounts/). Axes comes first so
@@ -221,6 +238,8 @@ SESSION_ABSOLUTE_TIMEOUT = env.int("REUNITE_SESSION_ABSOLUTE_TIMEOUT", default=1
 # Throttling (django-axes): 5 failures from one address, or for one username from one
 # address, lock that address out for 15 minutes. Never by username alone, so nobody
 # can lock a caseworker out from elsewhere. The 429 page says the same for every name.
+# Failures for one username spread over several addresses slow that username down
+# instead: a proof-of-work step before its password is checked (cases/accounts/slowdown.py).
 AXES_FAILURE_LIMIT = 5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_COOLOFF_TIME = dt.timedelta(minutes=15)

@@ -1,8 +1,13 @@
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.db import connection
 
+from cases.db_roles import grant_app_role_privileges
 from cases.roles import Role
 from tests.factories import UserFactory
 
@@ -24,6 +29,93 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
 def fast_password_hashing(settings):
     """Real hashing costs ~0.5 s a user; tests check behaviour, not hash strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Throttles and slow-downs count in the cache (cases/ratelimit.py): every test
+    starts from zero."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def tasks_run_at_once(settings):
+    """Tasks run as they are enqueued (Django's ImmediateBackend), so a test sees their
+    mail at once. A test of the queue itself sets the database backend back."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+# --- On PostgreSQL the tests run as the app's database role, not the tables' owner -------
+
+
+def app_database_role() -> str:
+    """The app's PostgreSQL role (REUNITE_DB_APP_ROLE, set by bin/with-postgres), or ""."""
+    return settings.REUNITE_DB_APP_ROLE if connection.vendor == "postgresql" else ""
+
+
+@contextmanager
+def as_table_owner(database=connection) -> Iterator[None]:
+    """SQL on `database` (a connection) runs as the role it logged in as, the owner that
+    ran `migrate`, instead of the app's role; then as the app's role again."""
+    role = app_database_role()
+    if not role:
+        yield
+        return
+    with database.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+    try:
+        yield
+    finally:
+        with database.cursor() as cursor:
+            cursor.execute(database.ops.compose_sql("SET ROLE %s", [role]))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, created and migrated by the owner (DATABASE_URL); the
+    tests then work in it as the app's role, with only the rights that `migrate` granted
+    it (cases/db_roles.py). Django's `assume_role` makes each new connection SET ROLE to
+    it, which the owner may do once it is a member of that role (bin/with-postgres).
+
+    The harness's own work stays the owner's: emptying the tables after a transactional
+    test (TRUNCATE) and dropping the test database at the end. The flush is patched on the
+    class: Playwright's event loop gives later tests connection objects of their own.
+    """
+    role = app_database_role()
+    if not role:
+        yield
+        return
+    operations = type(connection.ops)
+    flush = operations.execute_sql_flush
+
+    def flush_as_owner(self, sql_list: list[str]) -> None:
+        with as_table_owner(self.connection):
+            flush(self, sql_list)
+
+    options = connection.settings_dict.setdefault("OPTIONS", {})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(operations, "execute_sql_flush", flush_as_owner)
+        with django_db_blocker.unblock():
+            options["assume_role"] = role
+            connection.close()  # the next connection starts as the app
+        yield
+        with django_db_blocker.unblock():
+            del options["assume_role"]
+            connection.close()
+
+
+@pytest.fixture
+def database_owner(db):
+    """For a test that needs the owner's rights (migrating, or raw SQL against the audit
+    trigger): its SQL runs as the owner. Afterwards the app's role gets its rights on the
+    tables as they now are, as after `migrate`."""
+    with as_table_owner():
+        yield
+        if role := app_database_role():
+            grant_app_role_privileges(using=connection.alias, role=role)
 
 
 @pytest.fixture

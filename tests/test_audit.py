@@ -115,7 +115,9 @@ def test_the_trail_cannot_be_changed_or_deleted_through_the_app(caseworker):
         "DELETE FROM cases_auditevent",
     ],
 )
-def test_postgresql_refuses_to_alter_the_trail_even_in_raw_sql(caseworker, sql):
+def test_postgresql_refuses_to_alter_the_trail_even_in_raw_sql(caseworker, sql, database_owner):
+    # As the tables' owner: the app's role has no UPDATE or DELETE on the trail at all
+    # (tests/security/test_database_roles.py); the trigger stops even the owner.
     event = audit_record(action=AuditEvent.Action.LOGIN, actor=caseworker)
 
     with (

@@ -420,7 +420,7 @@ def test_a_phone_number_does_not_find_a_person_on_another_caseworkers_restricted
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_encrypts_existing_rows_and_decrypts_them_going_back():
+def test_the_migration_encrypts_existing_rows_and_decrypts_them_going_back(database_owner):
     executor = MigrationExecutor(connection)
     before = ("cases", "0003_audit_trail_append_only_in_postgresql")
     after = ("cases", "0005_evidence_random_file_names_and_original_name")

@@ -20,6 +20,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT = 240  # seconds: venv + dependency install + migrate + seed_demo
+WORKER_TIMEOUT = 30  # seconds after the server answers
 
 # Settings variables a developer may have exported; a fresh clone uses the defaults.
 SETTINGS_VARIABLES = {
@@ -122,12 +123,20 @@ def test_make_run_serves_the_site_on_a_fresh_clone(tmp_path):
         assert "password" in output().lower(), (
             "`make run` should print the demo login (a line with 'password'):\n" + output()
         )
+        # The task worker (bin/serve-dev) starts beside the server; it logs as it does.
+        deadline = time.monotonic() + WORKER_TIMEOUT
+        while "Starting worker" not in output() and time.monotonic() < deadline:
+            time.sleep(1)
+        assert "Starting worker" in output(), (
+            "`make run` should start the task worker (manage.py db_worker):\n" + output()
+        )
     finally:
         _stop_group(process)
 
 
 def _stop_group(process: subprocess.Popen) -> None:
-    """Stop make and everything it started (runserver and its autoreloader child)."""
+    """Stop make and everything it started (runserver, the task worker, their
+    autoreloader children)."""
     with contextlib.suppress(ProcessLookupError):  # raised once the group is gone
         os.killpg(process.pid, signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):

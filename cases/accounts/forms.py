@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from cases import ratelimit
+from cases.accounts import slowdown
 from cases.accounts.devices import normalise_code, verify_code
 
 THROTTLED = _("Too many wrong codes. Wait a minute, then try again.")
@@ -19,7 +21,11 @@ THROTTLED = _("Too many wrong codes. Wait a minute, then try again.")
 
 class StaffAuthenticationForm(AuthenticationForm):
     """Django's login form for staff only. A correct password on an account that is
-    not staff gets the same error as a wrong one."""
+    not staff gets the same error as a wrong one.
+
+    Every failure counts towards the username's slow-down (cases/accounts/slowdown.py).
+    While it holds, the password is checked only after a solved proof-of-work challenge;
+    `proof_of_work_challenge` is then the next challenge for the page to show."""
 
     # Our own wording, so the message is whole in every language we ship.
     error_messages = {
@@ -27,7 +33,32 @@ class StaffAuthenticationForm(AuthenticationForm):
         "invalid_login": _(
             "Please enter a correct username and password. Both are case-sensitive."
         ),
+        "proof_of_work": _(
+            "Your password was not checked yet: first your browser has to finish a short "
+            "calculation. Enter your password again and choose Continue."
+        ),
     }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.proof_of_work_challenge: dict[str, Any] | None = None
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        if not username:
+            return super().clean()
+        if slowdown.is_slowed(username) and not slowdown.solution_accepted(
+            self.data.get(slowdown.FIELD), username
+        ):
+            self.proof_of_work_challenge = slowdown.new_challenge(username)
+            raise forms.ValidationError(self.error_messages["proof_of_work"], code="proof_of_work")
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            slowdown.record_failure(self.request, username)
+            if slowdown.is_slowed(username):
+                self.proof_of_work_challenge = slowdown.new_challenge(username)
+            raise
 
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)
@@ -111,7 +142,18 @@ class PasswordAgainForm(forms.Form):
 
 
 class StaffPasswordResetForm(PasswordResetForm):
-    """Sends a reset link only to active staff; the page after says the same either way."""
+    """Sends a reset link only to active staff, and to one account at most
+    MAILS_PER_ACCOUNT an hour however the requests were spread (counted where the mail
+    leaves, in cases/accounts/tasks.py). The page after says the same either way."""
+
+    MAILS_PER_ACCOUNT = 3
 
     def get_users(self, email: str) -> Any:
-        return (user for user in super().get_users(email) if user.is_staff)
+        return (
+            user
+            for user in super().get_users(email)
+            if user.is_staff
+            and not ratelimit.hit(
+                ("password-reset-mail", str(user.pk)), limit=self.MAILS_PER_ACCOUNT, window=3600
+            )
+        )

@@ -17,12 +17,12 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
@@ -30,7 +30,8 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
-from cases.accounts import devices, flow, state
+from cases import crypto
+from cases.accounts import devices, flow, slowdown, state
 from cases.accounts.decorators import (
     allow_unverified,
     recent_authentication_required,
@@ -44,6 +45,8 @@ from cases.accounts.forms import (
     StaffAuthenticationForm,
     StaffPasswordResetForm,
 )
+from cases.accounts.tasks import send_password_reset
+from cases.accounts.throttling import password_reset_throttled
 
 LOW_ON_RECOVERY_CODES = 3
 
@@ -76,7 +79,15 @@ def login(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         auth_login(request, form.get_user())  # rotates the session key
         return _second_step(form.get_user(), next_url)
-    return render(request, "registration/login.html", {"form": form, "next": next_url})
+    context = {
+        "form": form,
+        "next": next_url,
+        # While the username is slowed down (cases/accounts/slowdown.py): the challenge
+        # that static/js/proof-of-work.js solves before the form goes back.
+        "proof_of_work": form.proof_of_work_challenge,
+        "proof_of_work_field": slowdown.FIELD,
+    }
+    return render(request, "registration/login.html", context)
 
 
 @allow_unverified
@@ -245,14 +256,32 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 password_change = PasswordChangeView.as_view()
 password_change_done = verified_staff_required(auth_views.PasswordChangeDoneView.as_view())
 
-password_reset = allow_unverified(
-    auth_views.PasswordResetView.as_view(
-        form_class=StaffPasswordResetForm,
-        email_template_name="registration/password_reset_email.txt",
-        subject_template_name="registration/password_reset_subject.txt",
-        success_url=reverse_lazy("staff:password_reset_done"),
-    )
-)
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's page, but the mail leaves from a task (cases/accounts/tasks.py), and
+    requests are throttled per address typed and per client (cases/accounts/throttling.py).
+
+    Every request that is not throttled enqueues one task carrying the address,
+    encrypted, whether or not it belongs to anyone: the lookup happens in the worker,
+    so the answer takes as long either way. Staff, unknown, non-staff and throttled
+    addresses all get the same redirect to the same page. The address is never logged."""
+
+    form_class = StaffPasswordResetForm
+    success_url = reverse_lazy("staff:password_reset_done")
+
+    def form_valid(self, form: StaffPasswordResetForm) -> HttpResponse:
+        email = form.cleaned_data["email"]
+        if not password_reset_throttled(self.request, email):
+            send_password_reset.enqueue(
+                email_token=crypto.encrypt(email),
+                domain=self.request.get_host(),
+                use_https=self.request.is_secure(),
+                language=get_language() or settings.LANGUAGE_CODE,
+            )
+        return HttpResponseRedirect(self.get_success_url())
+
+
+password_reset = allow_unverified(PasswordResetView.as_view())
 password_reset_done = allow_unverified(auth_views.PasswordResetDoneView.as_view())
 password_reset_confirm = allow_unverified(
     auth_views.PasswordResetConfirmView.as_view(

@@ -1,0 +1,78 @@
+"""Counting hits of a key in fixed time windows, in Django's cache: one helper for every
+throttle and slow-down (password resets, logins, later the public petition form).
+
+    if ratelimit.hit(("password-reset", "ip", address), limit=10, window=3600):
+        ...  # more than 10 in this hour: do less
+
+A key is a tuple of strings, a scope first and then what is counted. Before it reaches
+the cache it becomes a keyed HMAC (SECRET_KEY), so no e-mail address, IP address or
+username is ever in a cache key, nor a digest of one that could be recomputed from a
+guess. Windows are fixed: they start at whole multiples of `window` seconds since the
+epoch, so every counter of the same window length restarts at the same moment. A burst
+that straddles a boundary can get up to twice the limit through; that is the price of
+two cache operations per hit (`add`, then the atomic `incr`).
+
+The cache is CACHES["default"] (CACHE_URL). Its development default, locmem, counts per
+process: with several server processes, each has its own counts. Use a shared cache
+(Redis) when the site runs more than one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from django.core.cache import cache
+from django.utils.crypto import salted_hmac
+
+Key = tuple[str, ...]
+
+_SALT = "reunite.ratelimit"
+
+
+def now() -> float:
+    """The clock the windows are cut from (a function, so that tests can move it)."""
+    return time.time()
+
+
+def cache_key(key: Key) -> str:
+    """The cache's name for `key`: a keyed digest, never the values themselves."""
+    # JSON, so that no choice of values (a username typed with a comma in it, say) makes
+    # two different keys into one.
+    digest = salted_hmac(_SALT, json.dumps(key), algorithm="sha256").hexdigest()
+    return f"reunite:rl:{digest}"
+
+
+def _in_window(key: Key, window: int) -> str:
+    if window <= 0:
+        raise ValueError("window must be a positive number of seconds")
+    return cache_key((*key, f"window={window}", str(int(now() // window))))
+
+
+def hit_count(key: Key, *, window: int) -> int:
+    """Count one hit of `key` in the current window; the number of hits so far, this one
+    included."""
+    name = _in_window(key, window)
+    # The window's counter expires with the window (a little later, never earlier).
+    cache.add(name, 0, timeout=window)
+    try:
+        return cache.incr(name)
+    except ValueError:  # expired, or evicted, between add() and incr()
+        cache.add(name, 1, timeout=window)
+        return 1
+
+
+def hit(key: Key, *, limit: int, window: int) -> bool:
+    """Count one hit of `key`; True if that makes more than `limit` in this window."""
+    return hit_count(key, window=window) > limit
+
+
+def hits(key: Key, *, window: int) -> int:
+    """How many hits `key` has had in the current window, without counting one."""
+    return cache.get(_in_window(key, window), 0)
+
+
+def first_in_window(key: Key, *, window: int) -> bool:
+    """True only the first time `key` is seen in the current window (atomic `add`): for
+    "once per window" work, or counting distinct things cheaply."""
+    return cache.add(_in_window(key, window), 1, timeout=window)
