@@ -21,6 +21,7 @@ from cases.accounts.decorators import require_recent_authentication
 from cases.accounts.devices import user_reset_two_factor
 from cases.audit import audit_record
 from cases.models import AuditEvent
+from cases.text import NameFormField, validate_name, validate_one_script_per_word
 
 User = get_user_model()
 
@@ -33,6 +34,13 @@ admin.site.unregister(User)
 class UserAdmin(DjangoUserAdmin):
     actions = ["reset_two_factor"]
     list_display = [*DjangoUserAdmin.list_display, "has_two_factor"]
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        # A staff member's names are names like any other (cases/text.py).
+        if db_field.name in {"first_name", "last_name"}:
+            kwargs["form_class"] = NameFormField
+            kwargs["validators"] = [validate_name, validate_one_script_per_word]
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # Only a superuser makes superusers or hands out permissions outside the roles.

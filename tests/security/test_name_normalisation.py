@@ -276,3 +276,32 @@ def test_people_names_in_the_list_are_isolated(caseworker_client):
 
     for name in (person.name_latin, person.name_uyghur, person.name_chinese):
         assert isolate(name) in page
+
+
+@pytest.mark.parametrize(("typed", "error"), [("Sa\u202era", "U+202E"), ("Sаra", "U+0430")])
+def test_staff_names_are_checked_like_every_other_name(
+    client, login, supervisor, admin_form, typed, error
+):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create(username="newcomer", is_staff=True)
+    login(client, supervisor)
+    url = reverse("admin:auth_user_change", args=[user.pk])
+    data = admin_form(client.get(url))
+    data["first_name"] = typed
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert error in " ".join(response.context["adminform"].form.errors["first_name"])
+
+
+def test_a_staff_name_is_stored_normalised():
+    from django.contrib.admin.sites import site
+    from django.contrib.auth import get_user_model
+
+    field = site._registry[get_user_model()].formfield_for_dbfield(
+        get_user_model()._meta.get_field("first_name"), request=None
+    )
+
+    assert field.clean(f"  {LATIN_NFD}\u200f ") == "Gülnar Éhmet"
