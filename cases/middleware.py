@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
 # Everything under these paths is for staff, whoever asks: login pages, exports, the admin.
@@ -39,3 +40,21 @@ class NoStoreForStaffMiddleware:
             return False
         user = getattr(request, "user", None)
         return bool(user is not None and user.is_authenticated and user.is_staff)
+
+
+class StaffLanguageMiddleware:
+    """Staff pages speak English or Uyghur only (settings.STAFF_LANGUAGES): the other
+    public languages have no staff translations, and half-translated admin pages would
+    mislead. Placed right after LocaleMiddleware."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(STAFF_PATH_PREFIXES) and (
+            translation.get_language() not in settings.STAFF_LANGUAGES
+        ):
+            language = settings.STAFF_LANGUAGES[0]
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -29,6 +30,7 @@ from cases.models import (
     Family,
     GovernmentContact,
     Person,
+    PetitionEvent,
     Separation,
     StatusChange,
     TimelineEntry,
@@ -49,6 +51,7 @@ class ItemKind(StrEnum):
     RESPONSE = "response"
     FOLLOW_UP = "follow_up"
     ENTRY = "entry"
+    PETITION = "petition"
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,27 @@ def _contact_items(contact: GovernmentContact) -> list[TimelineItem]:
     return items
 
 
+def _petition_item(event: PetitionEvent) -> TimelineItem:
+    slug = event.petition.slug
+    if event.kind == PetitionEvent.Kind.GOAL:
+        title = _("Petition %(slug)s reached %(count)s signatures") % {
+            "slug": slug,
+            "count": intcomma(event.goal),
+        }
+    else:
+        title = _("Petition %(slug)s: %(status)s") % {
+            "slug": slug,
+            "status": event.get_status_display(),
+        }
+    return TimelineItem(
+        date=PartialDate.from_date(timezone.localdate(event.at)),
+        kind=ItemKind.PETITION,
+        title=title,
+        recorded_at=event.at,
+        publishable=True,
+    )
+
+
 def _entry_item(entry: TimelineEntry) -> TimelineItem:
     return TimelineItem(
         date=entry.occurred_on,
@@ -227,7 +251,8 @@ def case_timeline(
     without notes, names or who changed them; entries marked publishable; a person's
     condition and separation only with their consent, named only if they agreed to be,
     and the charge, sentence, place and source only where marked publishable. No
-    government contacts. It is a floor, not the whole rule: the caller still decides
+    government contacts. Petition milestones (published, goals reached, delivered) are
+    public by nature. It is a floor, not the whole rule: the caller still decides
     whether the case is public at all.
     """
     reader = _Reader(public=public, private=private)
@@ -257,4 +282,8 @@ def case_timeline(
         for contact in family.government_contacts.all():
             items += _contact_items(contact)
     items += [_entry_item(entry) for entry in entries]
+    petition_events = PetitionEvent.objects.filter(petition__families=family).select_related(
+        "petition"
+    )
+    items += [_petition_item(event) for event in petition_events]
     return sorted(items, key=lambda item: item.sort_key)

@@ -128,6 +128,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "cases.middleware.StaffLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -272,7 +273,20 @@ OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
 
 # Internationalisation: English and Uyghur (right-to-left) for everything we show.
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("ug", _("Uyghur"))]
+# Supporters read the public pages in these; staff use the admin in the first two only
+# (cases/middleware.py keeps staff pages to them).
+PUBLIC_LANGUAGES = [
+    ("en", _("English")),
+    ("ug", _("Uyghur")),
+    ("zh-hans", _("Simplified Chinese")),
+    ("tr", _("Turkish")),
+    ("kk", _("Kazakh")),
+    ("fr", _("French")),
+    ("nl-be", _("Dutch (Belgium)")),
+    ("it", _("Italian")),
+]
+STAFF_LANGUAGES = ["en", "ug"]
+LANGUAGES = PUBLIC_LANGUAGES
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"

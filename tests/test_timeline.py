@@ -107,6 +107,6 @@ def test_timeline_reads_a_case_in_a_fixed_number_of_queries(family, django_asser
             condition="missing",
         )
 
-    # Statuses, separations, members, condition changes, contacts, entries.
-    with django_assert_num_queries(6):
+    # Statuses, separations, members, condition changes, contacts, entries, petitions.
+    with django_assert_num_queries(7):
         case_timeline(family)

@@ -13,6 +13,16 @@ from cases.models.audit import AuditEvent, AuditEventQuerySet
 from cases.models.contacts import GovernmentContact, validate_date_not_in_future
 from cases.models.families import Family, FamilyQuerySet, Membership, Separation
 from cases.models.people import Person, PersonQuerySet, Team
+from cases.models.petitions import (
+    Petition,
+    PetitionEvent,
+    PetitionQuerySet,
+    PetitionText,
+    Signature,
+    SignatureInvalidation,
+    goals_reached,
+    next_goal,
+)
 from cases.models.timeline import (
     ConditionChange,
     StatusChange,
@@ -31,6 +41,14 @@ __all__ = [
     "Membership",
     "Person",
     "PersonQuerySet",
+    "Petition",
+    "PetitionEvent",
+    "PetitionQuerySet",
+    "PetitionText",
+    "Signature",
+    "SignatureInvalidation",
+    "goals_reached",
+    "next_goal",
     "Separation",
     "StatusChange",
     "Team",
