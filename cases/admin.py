@@ -9,20 +9,25 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
-from django.db import models
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Substr
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_countries import countries
 from django_countries.filters import CountryFilter
 
 from cases import access, editing, services
 from cases.audit import audit_record
 from cases.crypto import search_digest
+from cases.forms import PeopleForm, SeparatedPersonForm, SeparatedPersonFormSet
 from cases.models import (
     AuditEvent,
     Family,
@@ -330,15 +335,37 @@ class NoRecentContactFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SeparationChoicesOfThisFamily:
-    """Inline mixin: the "separation" menu offers only this family's separations."""
+class SeparatedPersonInline:
+    """Inline mixin for contacts and entries: they name the separated person, not the
+    separation, so that one added in the same save can be chosen (`cases.forms`).
+    Offered: the people this user may see; accepted: those with a separation in this
+    case; linked to it when saved (FamilyAdmin.save_formset)."""
+
+    form = SeparatedPersonForm
+    formset = SeparatedPersonFormSet
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("separation__person")
 
     def get_formset(self, request: HttpRequest, obj: Family | None = None, **kwargs: Any):
         formset = super().get_formset(request, obj, **kwargs)
-        field = formset.form.base_fields.get("separation")
-        if field is not None:
-            field.queryset = Separation.objects.filter(family=obj).select_related("person")
+        # A new field for this request's form class: the declared one is shared by all.
+        declared = SeparatedPersonForm.declared_fields["separated_person"]
+        formset.form.base_fields["separated_person"] = forms.ModelChoiceField(
+            queryset=access.visible(Person.objects.all(), request.user),
+            required=False,
+            label=declared.label,
+            help_text=declared.help_text,
+            widget=admin.widgets.AutocompleteSelect(
+                Separation._meta.get_field("person"), self.admin_site
+            ),
+        )
         return formset
+
+    @admin.display(description=SeparatedPersonForm.declared_fields["separated_person"].label)
+    def separated_person(self, obj: GovernmentContact | TimelineEntry) -> str:
+        # Shown to those who may only view the row.
+        return str(obj.separation.person) if obj.separation_id else "—"
 
 
 class MembershipInline(CaseAccess, BoundedInline, admin.TabularInline):
@@ -396,14 +423,14 @@ class SeparationInline(CaseAccess, BoundedInline, admin.StackedInline):
 
 
 class GovernmentContactInline(
-    CaseAccess, BoundedInline, SeparationChoicesOfThisFamily, admin.StackedInline
+    CaseAccess, BoundedInline, SeparatedPersonInline, admin.StackedInline
 ):
     model = GovernmentContact
     fields = [
-        ("contacted_on", "direction", "channel"),
+        ("contacted_on", "direction", "channel", "intermediary"),
         ("government", "body_kind"),
         ("body", "official"),
-        "separation",
+        "separated_person",
         "summary",
         ("outcome", "follow_up_on", "response_on"),
     ]
@@ -431,13 +458,11 @@ class EvidenceFileInput(admin.widgets.AdminFileWidget):
         return context
 
 
-class TimelineEntryInline(
-    CaseAccess, BoundedInline, SeparationChoicesOfThisFamily, admin.StackedInline
-):
+class TimelineEntryInline(CaseAccess, BoundedInline, SeparatedPersonInline, admin.StackedInline):
     model = TimelineEntry
     formfield_overrides = {models.FileField: {"widget": EvidenceFileInput}}
     fields = [
-        ("occurred_on", "kind", "separation"),
+        ("occurred_on", "kind", "separated_person"),
         "title",
         "description",
         ("source", "reliability"),
@@ -473,6 +498,16 @@ class FamilyForm(StatusDateForm, CaseRecordForm):
                 _("This note is kept with a status change: change the status, or clear the note."),
             )
         return cleaned
+
+
+class CaseVersionForm(CaseRecordForm):
+    """Only the version check of a case's change form, for a page that adds to the case
+    another way ("Add several people"): a post from a page drawn before another save of
+    the case (someone else's, or a second click on the button) is refused."""
+
+    class Meta:
+        model = Family
+        fields: list[str] = []
 
 
 @admin.register(Family)
@@ -586,7 +621,100 @@ class FamilyAdmin(CaseRecordAdmin):
         if obj is not None:
             timeline = case_timeline(obj, private=access.can_see_private(request.user))
             context["timeline"] = timeline[::-1]
+            if self.may_add_people(request, obj):
+                context["add_people_url"] = reverse("admin:cases_family_add_people", args=[obj.pk])
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # --- Add several people ---------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        # Before the admin's own: its "<path:object_id>/" would take this path too.
+        add_people = path(
+            "<path:object_id>/add-people/",
+            self.admin_site.admin_view(self.add_people_view),
+            name="cases_family_add_people",
+        )
+        return [add_people, *super().get_urls()]
+
+    def may_add_people(self, request: HttpRequest, family: Family) -> bool:
+        """Whoever may change the case and add people, members and separations."""
+        return self.has_change_permission(request, family) and request.user.has_perms(
+            ["cases.add_person", "cases.add_membership", "cases.add_separation"]
+        )
+
+    def add_people_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Several people put on a case in one step (`services.family_add_people`).
+        Checked as the case's change page is: a case the user may not open is absent
+        (404, logged), one they may not change is refused; the page is audited and
+        carries the case's version (`CaseVersionForm`)."""
+        family = self._visible_object(request, object_id)
+        if not self.may_add_people(request, family):
+            raise PermissionDenied
+        data = request.POST if request.method == "POST" else None
+        version = CaseVersionForm(data, instance=family)
+        form = PeopleForm(data, family=family, user=request.user)
+        if data is None:
+            audit_record(
+                action=AuditEvent.Action.VIEW, request=request, obj=family, detail="add people"
+            )
+        else:
+            with transaction.atomic():
+                if all([version.is_valid(), form.is_valid()]):  # both: every error at once
+                    try:
+                        added = services.family_add_people(
+                            family=family,
+                            people=form.cleaned_data["people"],
+                            role=form.cleaned_data["role"],
+                            actor=request.user,
+                            separation=form.separated_together,
+                            condition=form.condition_update,
+                        )
+                    except ValidationError as error:
+                        form.add_error(None, error.messages)
+                    else:
+                        self._record_added_people(request, family, added)
+                        return redirect("admin:cases_family_change", family.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Add several people to %(case)s") % {"case": family},
+            "opts": self.opts,
+            "original": family,
+            "adminform": helpers.AdminForm(form, form.fieldsets(), {}),
+            "version_form": version,
+            "errors": data is not None and bool(form.errors or version.errors),
+        }
+        return TemplateResponse(request, "admin/cases/family/add_people.html", context)
+
+    def _record_added_people(
+        self, request: HttpRequest, family: Family, added: list[services.AddedPerson]
+    ) -> None:
+        """In the save's transaction: the case's version, the audit trail, its history."""
+        editing.record_saved(family)
+        created = AuditEvent.Action.CREATE
+        for item in added:
+            for obj in (item.person, item.membership, item.separation):
+                if obj is not None:
+                    audit_record(action=created, request=request, obj=obj)
+        self.log_change(
+            request,
+            family,
+            [
+                {"added": {"name": str(obj._meta.verbose_name), "object": str(obj)}}
+                for item in added
+                for obj in (item.membership, item.separation)
+                if obj is not None
+            ],
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d person was added to %(case)s.",
+                "%(count)d people were added to %(case)s.",
+                len(added),
+            )
+            % {"count": len(added), "case": family},
+            messages.SUCCESS,
+        )
 
     def changeform_view(
         self,
@@ -638,6 +766,9 @@ class FamilyAdmin(CaseRecordAdmin):
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         formset.save(commit=False)
+        if isinstance(formset, SeparatedPersonFormSet):
+            # The separations inline comes first: this save's separations exist by now.
+            formset.link_separations()
         effective = {
             id(f.instance): f.cleaned_data.get("status_effective_on")
             for f in formset.forms

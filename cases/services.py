@@ -7,6 +7,8 @@ written together or not at all.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -16,7 +18,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import ConditionChange, Family, Person, Separation, StatusChange
+from cases.models import ConditionChange, Family, Membership, Person, Separation, StatusChange
 from cases.partial_dates import PartialDate
 
 _REFERENCE_ATTEMPTS = 5
@@ -262,3 +264,102 @@ def person_record_consent(
     else:
         person.save(update_fields=["consent", "consent_recorded_by", "consent_recorded_at"])
     return person
+
+
+@dataclass(frozen=True)
+class SeparatedTogether:
+    """One separation that several people went through together (four children taken to
+    one orphanage): each of them gets a `Separation` of their own, with these values."""
+
+    circumstance: str
+    since: PartialDate | None = None
+    status: str = Separation.Status.REPORTED
+    status_effective_on: PartialDate | None = None
+    separated_from: Sequence[Person] = ()
+
+
+@dataclass(frozen=True)
+class ConditionUpdate:
+    """What `person_change_condition` records for each of several people: the condition
+    fields (`CONDITION_FIELDS`) in `changes`, as of `effective_on`, from a source."""
+
+    effective_on: PartialDate
+    source: str = ""
+    source_url: str = ""
+    changes: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AddedPerson:
+    person: Person
+    membership: Membership
+    separation: Separation | None
+
+
+@transaction.atomic
+def family_add_people(
+    *,
+    family: Family,
+    people: Sequence[Person],
+    role: str,
+    actor: AbstractBaseUser | None,
+    separation: SeparatedTogether | None = None,
+    condition: ConditionUpdate | None = None,
+) -> list[AddedPerson]:
+    """Put several new people on a case in one step: each saved, a member in `role`,
+    separated as `separation` says (a `Separation` each, its first status on the
+    timeline) and in the condition `condition` says (a `ConditionChange` each).
+
+    `people` are unsaved. Everything is saved or nothing is: a person who fails
+    validation raises `ValidationError` and rolls back the others.
+    """
+    if not people:
+        raise ValidationError(_("Name at least one person."), code="no_people")
+    if any(person.pk is not None for person in people):
+        raise ValueError("family_add_people() takes people who are not saved yet")
+    if role not in Membership.Role.values:
+        raise ValidationError(
+            {"role": _("“%(value)s” is not a known role.") % {"value": role}}, code="invalid_role"
+        )
+    if separation is not None:
+        _check_status(separation.status, Separation.Status)
+        members = set(family.memberships.values_list("person_id", flat=True))
+        if any(person.pk not in members for person in separation.separated_from):
+            raise ValidationError(
+                {"separated_from": _("Only members of this case can be chosen here.")},
+                code="not_a_member",
+            )
+    added = []
+    for person in people:
+        changes = dict(condition.changes) if condition is not None else {}
+        for name, value in changes.items():
+            setattr(person, name, value)
+        person.full_clean()
+        if condition is not None:
+            person_change_condition(
+                person=person,
+                actor=actor,
+                effective_on=condition.effective_on,
+                source=condition.source,
+                source_url=condition.source_url,
+                **changes,
+            )
+        else:
+            person.save()
+        membership = Membership.objects.create(family=family, person=person, role=role)
+        separated = None
+        if separation is not None:
+            separated = Separation(
+                family=family,
+                person=person,
+                since=separation.since,
+                circumstance=separation.circumstance,
+                status=separation.status,
+            )
+            separated.full_clean(exclude=["family", "person", "separated_from"])
+            separation_create(
+                separation=separated, actor=actor, effective_on=separation.status_effective_on
+            )
+            separated.separated_from.set(separation.separated_from)
+        added.append(AddedPerson(person=person, membership=membership, separation=separated))
+    return added
