@@ -19,6 +19,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries import countries
@@ -598,11 +601,29 @@ class FamilyAdmin(CaseRecordAdmin):
 
     @admin.display(description=_("caseworkers"))
     def caseworker_names(self, family: Family) -> str:
-        return ", ".join(user.get_username() for user in family.caseworkers.all()) or "—"
+        # A username may break after its dots (<wbr>), so the column stays narrow.
+        names = [
+            format_html_join(mark_safe(".<wbr>"), "{}", ((part,) for part in name.split(".")))
+            for name in (user.get_username() for user in family.caseworkers.all())
+        ]
+        return format_html_join(", ", "{}", ((name,) for name in names)) or "—"
 
-    @admin.display(description=_("next follow-up"), ordering="next_follow_up")
-    def next_follow_up(self, family: Family) -> Any:
-        return family.next_follow_up or "—"
+    @admin.display(description=_("follow-up"), ordering="next_follow_up")
+    def next_follow_up(self, family: Family) -> str:
+        """The next open follow-up as a compact date, the same in every language; an
+        overdue one is marked in words, not by colour alone."""
+        due = family.next_follow_up
+        if due is None:
+            return "—"
+        when = format_html(
+            '<time datetime="{}" title="{}">{}</time>',
+            due.isoformat(),
+            formats.date_format(due, "DATE_FORMAT"),
+            due.isoformat(),
+        )
+        if due < timezone.localdate():
+            return format_html('<mark class="overdue">{}</mark> {}', _("Overdue"), when)
+        return when
 
     @admin.display(description=_("last contact"), ordering="oldest_last_contact")
     def last_contact(self, family: Family) -> str:
@@ -1098,3 +1119,4 @@ class AuditEventAdmin(GuardedModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+

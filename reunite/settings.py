@@ -287,7 +287,11 @@ PUBLIC_LANGUAGES = [
 ]
 STAFF_LANGUAGES = ["en", "ug"]
 LANGUAGES = PUBLIC_LANGUAGES
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/ is ours (`make messages` updates it). locale_countries/ holds the Uyghur country
+# names django-countries has no catalogue for, written from Unicode CLDR by
+# `manage.py country_names`; makemessages never writes there. Ours wins where both have
+# a string (the first path wins).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_countries"]
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True
