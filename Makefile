@@ -1,6 +1,7 @@
 # Reunite developer commands. `make run` starts a demo server; `make test` runs every test.
 # Needs: make, bash, git and a Python >= 3.12 (found by bin/find-python); PostgreSQL
-# server binaries for the second half of `make test` (see bin/with-postgres).
+# server binaries for the second half of `make test` (see bin/with-postgres); Debian's
+# redis-server for the shared-cache tests (bin/with-redis) and `make bench`.
 
 PORT ?= 8000
 ARGS ?=
@@ -9,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-deps
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint check messages clean
+.PHONY: help run test lint check messages serve bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -28,11 +29,12 @@ run: $(STAMP)  ## Set up, load demo data, serve on 127.0.0.1:PORT (default 8000)
 	$(PY) manage.py seed_demo
 	bin/serve-dev $(PY) 127.0.0.1:$(PORT)
 
+# Each pass has a throwaway Redis beside it for tests/test_shared_cache.py (bin/with-redis).
 test: $(STAMP)  ## All tests on SQLite, then on a throwaway PostgreSQL (ARGS= for pytest)
 	@echo "== pytest on SQLite =="
-	DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 $(PY) -m pytest $(ARGS)
+	DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 bin/with-redis $(PY) -m pytest $(ARGS)
 	@echo "== pytest on PostgreSQL =="
-	bin/with-postgres $(PY) -m pytest $(ARGS)
+	bin/with-postgres bin/with-redis $(PY) -m pytest $(ARGS)
 
 lint: $(STAMP)  ## ruff lint and format check
 	$(PY) -m ruff check .
@@ -45,6 +47,13 @@ check: $(STAMP)  ## Django system checks; fail on missing migrations
 messages: $(STAMP)  ## Update locale/ug translation files, then compile them
 	$(PY) manage.py makemessages -l ug --ignore=$(VENV) --ignore=staticfiles --ignore=private
 	$(PY) manage.py compilemessages --ignore=$(VENV)
+
+serve: $(STAMP)  ## The production server (bin/serve) and task worker on 127.0.0.1:PORT; needs the production settings
+	bin/serve 127.0.0.1:$(PORT)
+
+bench: $(STAMP)  ## Load test on throwaway PostgreSQL and Redis with the production server (needs wrk)
+	REUNITE_REQUIRE_POSTGRES=1 REUNITE_REQUIRE_REDIS=1 \
+		bin/with-postgres bin/with-redis $(PY) tests/bench/run.py $(ARGS)
 
 clean:  ## Remove the venv, caches and collected static files (keeps db.sqlite3, private/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

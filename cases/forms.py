@@ -1,5 +1,5 @@
 """Staff forms that are more than one model's form: several people typed at once, and
-the "separated person" choice of contacts and entries (cases/admin.py wires them)."""
+the "separated person" choice of contacts and entries (cases/admin/families.py wires them)."""
 
 from __future__ import annotations
 

@@ -124,7 +124,15 @@ def petition_record_response(
 
 # --- Moderation -------------------------------------------------------------------------
 
-RULE_FIELDS = ("email_domain", "ip_hash", "created_from", "created_to", "name_pattern", "country")
+RULE_FIELDS = (
+    "email_domain",
+    "ip_hash",
+    "created_from",
+    "created_to",
+    "name_pattern",
+    "country",
+    "signature_ids",  # signatures a moderator picked one by one in the admin's list
+)
 
 
 def signatures_matching(petition: Petition, rule: dict[str, Any]) -> QuerySet[Signature]:
@@ -151,6 +159,8 @@ def signatures_matching(petition: Petition, rule: dict[str, Any]) -> QuerySet[Si
         query &= Q(name__iregex=pattern)
     if country := rule.get("country"):
         query &= Q(country=country)
+    if signature_ids := rule.get("signature_ids"):
+        query &= Q(pk__in=[int(pk) for pk in signature_ids])
     return Signature.objects.filter(query)
 
 

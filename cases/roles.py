@@ -14,6 +14,16 @@ from django.db.models import Q
 
 CASE_RECORDS = ["person", "family", "membership", "separation", "governmentcontact"]
 
+# Writing petitions and moderating their signatures (cases/admin/petitions.py). Deleting
+# is not among them: a signature is invalidated with a record, never deleted.
+PETITION_WORK = [
+    *[f"cases.{action}_petition" for action in ("view", "add", "change")],
+    *[f"cases.{action}_petitiontext" for action in ("view", "add", "change", "delete")],
+    "cases.view_signature",
+    "cases.view_signatureinvalidation",
+    "cases.moderate_signatures",
+]
+
 
 class Role(StrEnum):
     CASEWORKER = "Caseworker"
@@ -48,6 +58,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",
+        *PETITION_WORK,
     ],
     # Reads unrestricted cases without private fields, and exports them.
     Role.ADVOCATE: [
@@ -55,8 +66,9 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "cases.view_unrestricted_cases",
         "cases.export_cases",
     ],
-    # Petitions only: no case data beyond public summaries (petitions come next).
-    Role.PETITION_EDITOR: [],
+    # Petitions only: writes them, publishes, closes, moderates their signatures; no
+    # case data (the families menu offers only cases the editor may open).
+    Role.PETITION_EDITOR: PETITION_WORK,
 }
 
 

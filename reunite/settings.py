@@ -125,6 +125,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (STATIC_ROOT, filled by `collectstatic`) answered before anything else.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -182,7 +184,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         **DATABASES["default"].get("OPTIONS", {}),
     }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# Production keeps each connection open for ten minutes: one per server thread (bin/serve
+# caps the threads) instead of a new connection, and its login, on every request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0 if DEBUG else 600)
+# Off by default: a health check costs a round trip at the start of every request that
+# reuses a connection, and signing is on the hot path. Without it, after the database
+# restarts each thread's next request fails once and its connection is replaced. Turn it
+# on where a pooler or a failover drops idle connections often.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=False)
 # PostgreSQL: the role the app serves as, when `migrate` runs as the tables' owner. After
 # every migrate it gets only the rights it needs (cases/db_roles.py): no TRUNCATE, and
 # neither UPDATE nor DELETE on the audit trail. Empty: one role for everything.
@@ -197,14 +206,30 @@ if DEBUG and _db_host and not _db_host.startswith("/") and _db_host not in _LOCA
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Counters of the throttles and slow-downs (cases/ratelimit.py). The default, locmem, is
-# per process: each server process (and the task worker) counts on its own. With more
-# than one process use a shared cache, e.g. CACHE_URL=redis://127.0.0.1:6379/1.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Counters of the throttles and slow-downs (cases/ratelimit.py), cached petition pages and
+# their versions (cases/public/counting.py). The default, locmem, is per process: each
+# server process (and the task worker) counts and caches on its own. Production shares
+# one Redis, e.g. CACHE_URL=redis://127.0.0.1:6379/1, always through Django's built-in
+# backend (django-environ would pick django-redis instead if it were ever installed), as
+# cases/redis_cache.py adapts it: one client object per process, not one per cache call.
+_CACHE_URL = env.str("CACHE_URL", default="") or "locmemcache://"
+CACHES = {
+    "default": env.cache_url_config(
+        _CACHE_URL,
+        backend="cases.redis_cache.RedisCache"
+        if _CACHE_URL.startswith(("redis://", "rediss://"))
+        else None,
+    )
+}
 
 # Background tasks (cases/accounts/tasks.py: the password-reset mail) are rows in the
 # database until `manage.py db_worker` runs them (`make run` starts one).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# Signatures a second on one petition (over 10 s; half of it over an hour) above which
+# every signer of it must bring a proof of work for ten minutes (cases/public/signing.py).
+# 100 is three times the UK Parliament's whole site at its 2019 peak. Never a refusal.
+REUNITE_SIGNING_SURGE = env.int("REUNITE_SIGNING_SURGE", default=100)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -315,8 +340,19 @@ STORAGES = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": PRIVATE_STORAGE_ROOT, "base_url": None},
     },
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Production serves `collectstatic`'s copies: names with a content hash (cached for a
+    # year by browsers) and gzip-compressed twins, which whitenoise picks per request.
+    # Debug, and so the tests, use the files where they are, with no manifest to build.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
 }
+# Fixed by the DEBUG of the environment, not of the moment: pytest-django turns DEBUG off
+# for the tests, and whitenoise would then expect a collected STATIC_ROOT.
+WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG
 
 # Mail goes through Django's mail API. Development prints it on the console;
 # production sets EMAIL_URL (smtp+tls://user:pass@host:587). django-environ still

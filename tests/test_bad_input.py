@@ -27,7 +27,7 @@ BIRTH_DATE_PLEASE = (
     "Enter a year, month or day (2011, 2011-04, 2011-04-02), or an estimate: "
     "“about 2011” or “10 years old in 2021”."
 )
-# What a change of condition, place, charge or sentence must say (cases/admin.py).
+# What a change of condition, place, charge or sentence must say (cases/admin/people.py).
 KNOWN_FROM = {"condition_effective_on": "2019", "condition_source": "Family testimony"}
 
 

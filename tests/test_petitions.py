@@ -196,3 +196,13 @@ def test_accepting_suspect_signatures_counts_the_confirmed_ones(petition, casewo
     assert accepted == 2
     states = dict(Signature.objects.values_list("pk", "state"))
     assert states == {confirmed.pk: "confirmed", unconfirmed.pk: "pending"}
+
+
+@pytest.mark.parametrize("slug", ["resend", "Confirm", "erase", "unsubscribe"])
+def test_a_petition_address_cannot_be_a_word_the_public_urls_use(slug):
+    petition = Petition(slug=slug, addressee_name="Minister")
+
+    with pytest.raises(ValidationError) as refused:
+        petition.full_clean()
+
+    assert "slug" in refused.value.message_dict

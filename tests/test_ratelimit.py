@@ -93,6 +93,7 @@ def test_the_counters_live_in_the_cache_that_cache_url_names():
 
     assert json.loads(default.stdout)["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
     assert json.loads(shared.stdout) == {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's built-in Redis backend, keeping its client objects (cases/redis_cache.py)
+        "BACKEND": "cases.redis_cache.RedisCache",
         "LOCATION": "redis://127.0.0.1:6379/1",
     }

@@ -26,6 +26,8 @@ WORKER_TIMEOUT = 30  # seconds after the server answers
 SETTINGS_VARIABLES = {
     "DATABASE_URL",
     "DATABASE_CONN_MAX_AGE",
+    "DATABASE_CONN_HEALTH_CHECKS",
+    "CACHE_URL",
     "EMAIL_URL",
     "DEFAULT_FROM_EMAIL",
 }

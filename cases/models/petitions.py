@@ -9,6 +9,7 @@ of a shared counter per signature.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
@@ -42,6 +43,20 @@ def goals_reached(count: int, explicit: int | None = None) -> list[int]:
     return sorted(t for t in thresholds if t <= count)
 
 
+# Words the public URLs use after /petitions/ (cases/public/sign_views.py): a petition
+# with one of them as its address could not be reached.
+RESERVED_SLUGS = frozenset({"confirm", "resend", "unsubscribe", "erase"})
+
+
+def validate_not_reserved(value: str) -> None:
+    if value.lower() in RESERVED_SLUGS:
+        raise ValidationError(
+            _("“%(slug)s” is a word the site's addresses use; choose another."),
+            code="reserved",
+            params={"slug": value},
+        )
+
+
 class PetitionQuerySet(models.QuerySet):
     def public(self) -> PetitionQuerySet:
         """What supporters may see: everything but drafts."""
@@ -56,7 +71,9 @@ class Petition(models.Model):
         DELIVERED = "delivered", _("Delivered")
         RESPONDED = "responded", _("Responded")
 
-    slug = models.SlugField(_("address"), max_length=80, unique=True)
+    slug = models.SlugField(
+        _("address"), max_length=80, unique=True, validators=[validate_not_reserved]
+    )
     families = models.ManyToManyField(
         Family, related_name="petitions", blank=True, verbose_name=_("families")
     )
