@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 
 from cases.models import Signature
 from cases.public import signing
@@ -63,6 +64,11 @@ def test_a_phone_solves_the_proof_of_work_and_signs_under_the_csp(
     with page.expect_navigation():
         page.locator("main form button[type=submit]").click()
     assert Signature.objects.get().state == Signature.State.CONFIRMED
+    watch.assert_clean(page)
+
+    # The count moves: the petition page (and the script on it) show the new signature.
+    page.goto(f"{live_server.url}/{language}/petitions/{attacked.slug}/")
+    expect(page.locator(".count-box .count")).to_have_attribute("data-count", "1")
     watch.assert_clean(page)
 
 
