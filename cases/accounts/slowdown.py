@@ -23,17 +23,14 @@ the account if one has that name; the name itself is kept nowhere.
 
 from __future__ import annotations
 
-import secrets
-import time
 from typing import Any
 
-import altcha
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
-from cases import ratelimit
+from cases import proof_of_work, ratelimit
 from cases.accounts.throttling import client_ip
 from cases.audit import audit_record
 from cases.models import AuditEvent
@@ -44,17 +41,12 @@ WINDOW = 15 * 60  # seconds, as django-axes' cool-off
 SLOWED_FOR = 60 * 60  # seconds from the last failure that met the thresholds
 
 FIELD = "proof_of_work"  # the form field that carries the solution
-ALGORITHM = "PBKDF2/SHA-256"
 COST = 10_000  # PBKDF2 iterations per try: about 3 ms in a browser or on a server core
 MAX_COUNTER = 1_000  # 500 to 1,000 tries: one to three seconds on a laptop
 CHALLENGE_TTL = 10 * 60  # seconds to type the password again
 MAX_PAYLOAD = 4_000  # characters; a real solution has about 900
 
 _SALT = "reunite.accounts.slowdown"
-
-
-def _secret(purpose: str) -> str:
-    return salted_hmac(_SALT, purpose, algorithm="sha256").hexdigest()
 
 
 def _username_tag(username: str) -> str:
@@ -96,33 +88,18 @@ def record_failure(request: HttpRequest, username: str) -> None:
 
 def new_challenge(username: str) -> dict[str, Any]:
     """A signed challenge for one login attempt as `username`, as the page's JSON."""
-    challenge = altcha.create_challenge(
-        ALGORITHM,
-        COST,
-        counter=MAX_COUNTER // 2 + secrets.randbelow(MAX_COUNTER - MAX_COUNTER // 2),
-        expires_at=int(time.time()) + CHALLENGE_TTL,
-        data={"for": _username_tag(username)},
-        hmac_secret=_secret("challenge"),
-        hmac_key_secret=_secret("derived key"),
+    return proof_of_work.new_challenge(
+        salt=_SALT,
+        bound_to={"for": _username_tag(username)},
+        cost=COST,
+        max_counter=MAX_COUNTER,
+        ttl=CHALLENGE_TTL,
     )
-    return challenge.to_dict()
 
 
 def solution_accepted(payload: object, username: str) -> bool:
     """True for a correct solution of an unexpired challenge we made for `username`, the
     first time it is shown to us; False for anything else, however malformed."""
-    if not isinstance(payload, str) or not payload or len(payload) > MAX_PAYLOAD:
-        return False
-    try:
-        solved = altcha.Payload.from_base64(payload)
-        result = altcha.verify_solution(
-            solved, _secret("challenge"), hmac_key_secret=_secret("derived key")
-        )
-    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-        return False
-    parameters = solved.challenge.parameters
-    if not result.verified or parameters.data != {"for": _username_tag(username)}:
-        return False
-    remaining = int(parameters.expires_at) - int(time.time())
-    used = ratelimit.cache_key(("login-proof-of-work-used", str(solved.challenge.signature)))
-    return cache.add(used, True, timeout=max(remaining, 0) + 60)
+    return proof_of_work.solution_accepted(
+        payload, salt=_SALT, bound_to={"for": _username_tag(username)}, max_payload=MAX_PAYLOAD
+    )

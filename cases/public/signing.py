@@ -27,12 +27,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import ipaddress
-import secrets
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import altcha
 from django.conf import settings
 from django.core import signing as django_signing
 from django.core.cache import cache
@@ -42,7 +39,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from cases import crypto, ratelimit
+from cases import crypto, proof_of_work, ratelimit
 from cases.audit import audit_record
 from cases.models import AuditEvent, Petition, PetitionEvent, Signature
 from cases.public import counting, tasks
@@ -241,49 +238,35 @@ def petition_limits_hit(target: SigningTarget) -> bool:
 # --- Proof of work (ALTCHA v2; the browser side is static/js/proof-of-work.js) ------------
 
 POW_FIELD = "proof_of_work"
-POW_ALGORITHM = "PBKDF2/SHA-256"
 POW_COST = 10_000  # PBKDF2 iterations a try: about 3 ms on a laptop, 10 ms on a phone
 POW_MAX_COUNTER = 400  # 200 to 400 tries: about a second on a laptop, a few on a phone
 POW_TTL = 15 * 60  # seconds to finish filling in the form
 POW_MAX_PAYLOAD = 4_000  # characters; a real solution has about 900
 
 
-def _pow_secret(purpose: str) -> str:
-    return salted_hmac(f"{_SALT}.proof-of-work", purpose, algorithm="sha256").hexdigest()
+_POW_SALT = f"{_SALT}.proof-of-work"
 
 
 def new_challenge(target: SigningTarget) -> dict[str, Any]:
     """A signed challenge good for one signature of this petition, as JSON."""
-    challenge = altcha.create_challenge(
-        POW_ALGORITHM,
-        POW_COST,
-        counter=POW_MAX_COUNTER // 2 + secrets.randbelow(POW_MAX_COUNTER - POW_MAX_COUNTER // 2),
-        expires_at=int(time.time()) + POW_TTL,
-        data={"petition": str(target.pk)},
-        hmac_secret=_pow_secret("challenge"),
-        hmac_key_secret=_pow_secret("derived key"),
+    return proof_of_work.new_challenge(
+        salt=_POW_SALT,
+        bound_to={"petition": str(target.pk)},
+        cost=POW_COST,
+        max_counter=POW_MAX_COUNTER,
+        ttl=POW_TTL,
     )
-    return challenge.to_dict()
 
 
 def solution_accepted(payload: object, target: SigningTarget) -> bool:
     """True for a correct solution of an unexpired challenge made for this petition, the
     first time it is shown; False for anything else, however malformed."""
-    if not isinstance(payload, str) or not payload or len(payload) > POW_MAX_PAYLOAD:
-        return False
-    try:
-        solved = altcha.Payload.from_base64(payload)
-        result = altcha.verify_solution(
-            solved, _pow_secret("challenge"), hmac_key_secret=_pow_secret("derived key")
-        )
-        parameters = solved.challenge.parameters
-        if not result.verified or parameters.data != {"petition": str(target.pk)}:
-            return False
-        remaining = int(parameters.expires_at) - int(time.time())
-    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-        return False
-    used = ratelimit.cache_key(("sign-proof-of-work-used", str(solved.challenge.signature)))
-    return cache.add(used, True, timeout=max(remaining, 0) + 60)
+    return proof_of_work.solution_accepted(
+        payload,
+        salt=_POW_SALT,
+        bound_to={"petition": str(target.pk)},
+        max_payload=POW_MAX_PAYLOAD,
+    )
 
 
 # --- Tokens of the links in the mails ------------------------------------------------------
