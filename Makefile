@@ -10,10 +10,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-deps
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint check messages serve bench clean
+.PHONY: help run test lint check messages serve bench bench-import clean
 
 help:  ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 $(PY):
 	python=$$(bin/find-python) && "$$python" -m venv $(VENV)
@@ -44,16 +44,24 @@ check: $(STAMP)  ## Django system checks; fail on missing migrations
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 
-messages: $(STAMP)  ## Update locale/ug translation files, then compile them
-	$(PY) manage.py makemessages -l ug --ignore=$(VENV) --ignore=staticfiles --ignore=private
+# Every public language but English (settings.PUBLIC_LANGUAGES), in Django's locale names:
+# zh-hans is zh_Hans, nl-be is nl_BE. Only ug translates the staff pages too.
+LOCALES := ug zh_Hans tr kk fr nl_BE it
+
+messages: $(STAMP)  ## Update the locale/ translation files of every public language, then compile them
+	$(PY) manage.py makemessages $(LOCALES:%=-l %) --ignore=$(VENV) --ignore=staticfiles --ignore=private
 	$(PY) manage.py compilemessages --ignore=$(VENV)
 
 serve: $(STAMP)  ## The production server (bin/serve) and task worker on 127.0.0.1:PORT; needs the production settings
 	bin/serve 127.0.0.1:$(PORT)
 
+# ARGS=--exports: the case export benchmark instead (100,000 cases to CSV and JSON).
 bench: $(STAMP)  ## Load test on throwaway PostgreSQL and Redis with the production server (needs wrk)
 	REUNITE_REQUIRE_POSTGRES=1 REUNITE_REQUIRE_REDIS=1 \
 		bin/with-postgres bin/with-redis $(PY) tests/bench/run.py $(ARGS)
+
+bench-import: $(STAMP)  ## Spreadsheet import of 10,000 generated rows through the admin, on a throwaway PostgreSQL
+	REUNITE_REQUIRE_POSTGRES=1 bin/with-postgres $(PY) tests/bench/imports.py $(ARGS)
 
 clean:  ## Remove the venv, caches and collected static files (keeps db.sqlite3, private/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

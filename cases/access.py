@@ -3,8 +3,9 @@
 Record visibility: `visible(queryset, user)` narrows any case-record queryset to the
 cases the user may open (`Family.objects.visible_to`). Field rules: `PRIVATE_FIELDS`
 lists what only roles with `cases.view_private_fields` may see: contact details of
-relatives, exact locations inside China, internal notes and evidence files. Admin
-pages, timelines and exports all ask this module; none keeps its own list.
+relatives, exact locations inside China, identity document numbers, internal notes
+and evidence files. Admin pages, timelines and exports all ask this module; none keeps
+its own list.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from cases.models import (
 User = AbstractBaseUser | AnonymousUser
 
 PRIVATE_FIELDS: dict[type[models.Model], frozenset[str]] = {
-    Person: frozenset({"contact_details", "location_place", "notes"}),
+    # An identity document number identifies the person to the authorities.
+    Person: frozenset({"contact_details", "location_place", "notes", "id_number"}),
     Family: frozenset({"internal_summary"}),
-    Separation: frozenset({"details"}),
+    Separation: frozenset({"details", "last_seen_place"}),
     StatusChange: frozenset({"note"}),
     # The original file name can name a person ("Gulnar passport.pdf"): private too.
     TimelineEntry: frozenset({"source_document", "source_document_name"}),

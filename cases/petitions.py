@@ -1,5 +1,6 @@
 """Staff-side changes to petitions, each written with its `PetitionEvent` (shown on the
-timeline of every linked case) and its audit row, in one transaction.
+timeline of every linked case) and its audit row, in one transaction. The picture a
+petition's shared links show is stored only as `cases.images` re-encoded it.
 
 The public side (pages, signing, counting) is `cases.public`.
 """
@@ -11,16 +12,19 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from cases import images
 from cases.audit import audit_record
 from cases.models import (
     AuditEvent,
     GovernmentContact,
     Petition,
     PetitionEvent,
+    PetitionShareImage,
     Signature,
     SignatureInvalidation,
 )
@@ -39,16 +43,21 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-def _set_status(petition: Petition, status: str, actor: AbstractBaseUser | None) -> None:
-    current = (
-        Petition.objects.select_for_update().values_list("status", flat=True).get(pk=petition.pk)
-    )
+def check_transition(current: str, status: str) -> None:
+    """Raise ValidationError (a message for staff) unless `current` may become `status`."""
     if status not in TRANSITIONS.get(current, set()):
         raise ValidationError(
             _("A petition that is %(current)s cannot become %(new)s.")
             % {"current": Status(current).label, "new": Status(status).label},
             code="transition",
         )
+
+
+def _set_status(petition: Petition, status: str, actor: AbstractBaseUser | None) -> None:
+    current = (
+        Petition.objects.select_for_update().values_list("status", flat=True).get(pk=petition.pk)
+    )
+    check_transition(current, status)
     petition.status = status
     petition.save(update_fields=["status", "updated_at"])
     PetitionEvent.objects.create(
@@ -120,6 +129,43 @@ def petition_record_response(
     petition.save(update_fields=["response", "updated_at"])
     _set_status(petition, Status.RESPONDED, actor)
     return petition
+
+
+@transaction.atomic
+def petition_set_share_image(
+    *,
+    petition: Petition,
+    upload: File | images.ShareImage,
+    actor: AbstractBaseUser | None,
+) -> PetitionShareImage:
+    """The picture the petition's links show when shared. An upload is decoded and
+    re-encoded without its metadata (`cases.images.share_image`, which raises
+    ValidationError for anything else); a form that did that already, to show its errors
+    beside the field, passes the result."""
+    image = upload if isinstance(upload, images.ShareImage) else images.share_image(upload)
+    stored, _created = PetitionShareImage.objects.update_or_create(
+        petition=petition,
+        defaults={
+            "data": image.data,
+            "width": image.width,
+            "height": image.height,
+            "digest": image.digest,
+        },
+    )
+    audit_record(action=AuditEvent.Action.CHANGE, actor=actor, obj=petition, fields=["share_image"])
+    counting.forget_pages_on_commit(petition)
+    return stored
+
+
+@transaction.atomic
+def petition_remove_share_image(*, petition: Petition, actor: AbstractBaseUser | None) -> None:
+    """Back to the site's own picture."""
+    deleted, _kinds = PetitionShareImage.objects.filter(petition=petition).delete()
+    if deleted:
+        audit_record(
+            action=AuditEvent.Action.CHANGE, actor=actor, obj=petition, fields=["share_image"]
+        )
+        counting.forget_pages_on_commit(petition)
 
 
 # --- Moderation -------------------------------------------------------------------------

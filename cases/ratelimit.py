@@ -10,7 +10,8 @@ username is ever in a cache key, nor a digest of one that could be recomputed fr
 guess. Windows are fixed: they start at whole multiples of `window` seconds since the
 epoch, so every counter of the same window length restarts at the same moment. A burst
 that straddles a boundary can get up to twice the limit through; that is the price of
-two cache operations per hit (`add`, then the atomic `incr`).
+two cache operations per hit (`add`, then the atomic `incr`; one atomic round trip on the
+shared Redis cache, cases/redis_cache.py, and `hit_counts` counts several keys in one).
 
 The cache is CACHES["default"] (CACHE_URL). Its development default, locmem, counts per
 process: with several server processes, each has its own counts. Use a shared cache
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
+from typing import Any
 
 from django.core.cache import cache
 from django.utils.crypto import salted_hmac
@@ -64,6 +67,21 @@ def hit_count(key: Key, *, window: int) -> int:
     except ValueError:  # expired, or evicted, between add() and incr()
         cache.add(name, 1, timeout=window)
         return 1
+
+
+def hit_counts(
+    hits: Sequence[tuple[Key, int]], *, read: Sequence[str] = ()
+) -> tuple[list[int], dict[str, Any]]:
+    """`hit_count` for each (key, window) of `hits`, and `cache.get_many(read)` besides:
+    on the shared Redis cache in one round trip (the sign view's limits and its cached
+    petition), elsewhere one after the other. The counts in the order of `hits`, and the
+    values of the keys of `read` that exist."""
+    names = [(_in_window(key, window), window) for key, window in hits]
+    count_hits = getattr(cache, "count_hits", None)
+    if count_hits is not None:
+        return count_hits(names, list(read))
+    counts = [hit_count(key, window=window) for key, window in hits]
+    return counts, cache.get_many(read) if read else {}
 
 
 def hit(key: Key, *, limit: int, window: int) -> bool:

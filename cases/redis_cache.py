@@ -15,6 +15,8 @@ serializer, the options from CACHE_URL) is Django's.
   good.
 - `count_hit` (used by cases.ratelimit when the cache has it) counts one hit of a fixed
   window in one atomic round trip, where the portable way is an `add`, then an `incr`.
+- `count_hits` counts one hit of each of several counters and reads some keys besides,
+  in one round trip: the sign view's rate limits and its cached petition together.
 """
 
 from __future__ import annotations
@@ -40,6 +42,24 @@ end
 return hits
 """
 
+# One more hit of each of the first ARGV[1] keys (each counter expiring as in _COUNT_HIT
+# after ARGV[i + 1] seconds), then the values of the remaining keys (nil when missing).
+_COUNT_HITS = """
+local counters = tonumber(ARGV[1])
+local result = {}
+for i = 1, counters do
+    local hits = redis.call("INCR", KEYS[i])
+    if hits == 1 then
+        redis.call("EXPIRE", KEYS[i], ARGV[i + 1])
+    end
+    result[i] = hits
+end
+for i = counters + 1, #KEYS do
+    result[i] = redis.call("GET", KEYS[i])
+end
+return result
+"""
+
 
 class RedisCacheClient(django_redis.RedisCacheClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -47,6 +67,7 @@ class RedisCacheClient(django_redis.RedisCacheClient):
         self._clients: dict[int, Any] = {}
         self._incr_if_exists: Any = None
         self._count_hit: Any = None
+        self._count_hits: Any = None
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
         index = self._get_connection_pool_index(write)
@@ -78,6 +99,21 @@ class RedisCacheClient(django_redis.RedisCacheClient):
             self._count_hit = client.register_script(_COUNT_HIT)
         return self._count_hit(keys=[key], args=[timeout], client=client)
 
+    def count_hits(
+        self, counters: list[tuple[Any, int]], keys: list[Any]
+    ) -> tuple[list[int], list[Any]]:
+        client = self.get_client(None, write=True)
+        if self._count_hits is None:
+            self._count_hits = client.register_script(_COUNT_HITS)
+        reply = self._count_hits(
+            keys=[key for key, _ in counters] + list(keys),
+            args=[len(counters), *(timeout for _, timeout in counters)],
+            client=client,
+        )
+        counts, values = reply[: len(counters)], reply[len(counters) :]
+        loads = self._serializer.loads
+        return [int(n) for n in counts], [None if v is None else loads(v) for v in values]
+
 
 class RedisCache(django_redis.RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
@@ -89,3 +125,19 @@ class RedisCache(django_redis.RedisCache):
         seconds after its first hit; the count, this hit included."""
         key = self.make_and_validate_key(key, version=version)
         return self._cache.count_hit(key, int(timeout))
+
+    def count_hits(
+        self, counters: list[tuple[str, int]], keys: list[str], version: int | None = None
+    ) -> tuple[list[int], dict[str, Any]]:
+        """`count_hit` for each (key, timeout) of `counters`, and `get_many(keys)`, in one
+        atomic round trip: the counts, and the values of the keys that exist."""
+        names = {self.make_and_validate_key(key, version=version): key for key in keys}
+        counts, values = self._cache.count_hits(
+            [(self.make_and_validate_key(key, version=version), int(t)) for key, t in counters],
+            list(names),
+        )
+        return counts, {
+            key: value
+            for key, value in zip(names.values(), values, strict=True)
+            if value is not None
+        }

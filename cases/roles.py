@@ -45,6 +45,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
             ("view", "add", "change", "delete"),
         ),
         "cases.view_private_fields",
+        # Internal-level summaries of the cases they may open (cases/exports/).
+        "cases.export_cases",
     ],
     # Sees everything, assigns caseworkers, reads the audit trail, manages staff.
     Role.SUPERVISOR: [

@@ -65,6 +65,8 @@ _ALLOWED_CATEGORIES = frozenset({"Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me",
 
 def _is_default_ignorable(char: str) -> bool:
     code = ord(char)
+    if code < _DEFAULT_IGNORABLE[0][0]:  # ASCII and the rest of Latin-1 before U+00AD
+        return False
     return any(low <= code <= high for low, high in _DEFAULT_IGNORABLE)
 
 

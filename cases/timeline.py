@@ -16,19 +16,24 @@ see `case_timeline`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from cases.models import (
     ConditionChange,
     Family,
     GovernmentContact,
+    Membership,
     Person,
     PetitionEvent,
     Separation,
@@ -41,6 +46,20 @@ from cases.text import isolate
 
 # Tie-break for items that were never "recorded" on their own (a separation's start).
 _BEGINNING = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+@lru_cache(maxsize=256)
+def _choice_labels(field: models.Field, language: str | None) -> dict[Any, str]:
+    return {value: str(label) for value, label in field.flatchoices}
+
+
+def choice_label(instance: models.Model, name: str) -> str:
+    """What `instance.get_<name>_display()` gives, each label translated once per
+    language: Django's own translates every label of the field on every call (it hashes
+    them), which is most of the time an export of many cases takes."""
+    field = instance._meta.get_field(name)
+    value = getattr(instance, field.attname)
+    return _choice_labels(field, get_language()).get(value, value)
 
 
 class ItemKind(StrEnum):
@@ -81,12 +100,30 @@ class TimelineItem:
 
 
 @dataclass(frozen=True)
-class _Reader:
-    public: bool
-    private: bool
+class Reader:
+    """Who the timeline is for.
+
+    - `public`: outside the organisation (the petition pages).
+    - `private`: may see `cases.access.PRIVATE_FIELDS` (notes, exact places).
+    - `labels`: how to name each person (by pk), for readers who name people their own
+      way (advocates' exports: a name only with consent, else a stable pseudonym); also
+      keeps out staff names and entries not marked publishable.
+    """
+
+    public: bool = False
+    private: bool = True
+    labels: Mapping[int, str] | None = None
+
+    @property
+    def internal(self) -> bool:
+        """Inside the organisation's own case file: staff names, every entry."""
+        return not self.public and self.labels is None
 
     def person_label(self, person: Person) -> str | None:
         """How this reader may name the person; None: not at all (no public consent)."""
+        if self.labels is not None:
+            label = self.labels.get(person.pk)
+            return _("A relative") if label is None else label
         if not self.public:
             return str(person)
         if person.consent == Person.Consent.NAMED:
@@ -95,16 +132,19 @@ class _Reader:
             return _("A relative")
         return None
 
+    def actor(self, user: object | None) -> str:
+        return user.get_username() if self.internal and user is not None else ""
+
 
 def _web_link(url: str) -> str:
     """The URL if it is a web address; anything else (javascript:, data:) is not a link."""
     return url if urlsplit(url).scheme.lower() in {"http", "https"} else ""
 
 
-def _status_item(change: StatusChange, reader: _Reader) -> TimelineItem:
+def _status_item(change: StatusChange, reader: Reader) -> TimelineItem:
     if change.separation_id:
         person = change.separation.person
-        subject = _("Separation") if reader.public else str(person)
+        subject = _("Separation") if reader.public else reader.person_label(person)
     else:
         subject = _("Case")
     if change.from_status:
@@ -117,12 +157,12 @@ def _status_item(change: StatusChange, reader: _Reader) -> TimelineItem:
         title=title,
         recorded_at=change.changed_at,
         detail=change.note if reader.private and not reader.public else "",
-        who="" if reader.public or change.actor is None else change.actor.get_username(),
+        who=reader.actor(change.actor),
         publishable=True,
     )
 
 
-def _condition_item(change: ConditionChange, label: str, reader: _Reader) -> TimelineItem:
+def _condition_item(change: ConditionChange, label: str, reader: Reader) -> TimelineItem:
     details = [str(Person.Whereabouts(change.whereabouts).label)]
     if not reader.public or change.publishable:
         if change.charge:
@@ -136,11 +176,12 @@ def _condition_item(change: ConditionChange, label: str, reader: _Reader) -> Tim
                 )
                 % {"years": change.sentence_years}
             )
-    if change.location_place and (
+    # The reader first: an export for a reader who may not see the place never loads it.
+    if (
         (reader.public and change.publishable) or (not reader.public and reader.private)
-    ):
+    ) and change.location_place:
         details.append(change.location_place)
-    condition = str(change.get_condition_display())
+    condition = choice_label(change, "condition")
     return TimelineItem(
         date=change.effective_on,
         kind=ItemKind.CONDITION,
@@ -149,7 +190,7 @@ def _condition_item(change: ConditionChange, label: str, reader: _Reader) -> Tim
         else f"{label}: {condition}",
         recorded_at=change.recorded_at,
         detail=" · ".join(details),
-        who="" if reader.public or change.actor is None else change.actor.get_username(),
+        who=reader.actor(change.actor),
         source=change.source if not reader.public or change.publishable else "",
         source_url=_web_link(change.source_url) if not reader.public or change.publishable else "",
         publishable=change.publishable,
@@ -162,22 +203,23 @@ def _separation_item(separation: Separation, label: str) -> TimelineItem:
         kind=ItemKind.SEPARATION,
         title=_("%(who)s separated from the family") % {"who": label},
         recorded_at=_BEGINNING,
-        detail=str(separation.get_circumstance_display()),
+        detail=choice_label(separation, "circumstance"),
         publishable=True,
     )
 
 
-def _contact_items(contact: GovernmentContact) -> list[TimelineItem]:
+def _contact_items(contact: GovernmentContact, reader: Reader) -> list[TimelineItem]:
     items = [
         TimelineItem(
             date=contact.contacted_on,
             kind=ItemKind.CONTACT,
-            title=f"{contact.get_direction_display()}: {isolate(contact.body)}",
+            title=f"{choice_label(contact, 'direction')}: {isolate(contact.body)}",
             recorded_at=contact.created_at,
             detail=contact.summary,
             who=contact.official,
             outcome=contact.outcome_label,
-            source=contact.intermediary,
+            # Who passed it on stays in the case file: never in an advocate's export.
+            source=contact.intermediary if reader.internal else "",
         )
     ]
     if contact.response_on:
@@ -213,7 +255,7 @@ def _petition_item(event: PetitionEvent) -> TimelineItem:
     else:
         title = _("Petition %(slug)s: %(status)s") % {
             "slug": slug,
-            "status": event.get_status_display(),
+            "status": choice_label(event, "status"),
         }
     return TimelineItem(
         date=PartialDate.from_date(timezone.localdate(event.at)),
@@ -233,9 +275,74 @@ def _entry_item(entry: TimelineEntry) -> TimelineItem:
         detail=entry.description,
         source=entry.source,
         source_url=_web_link(entry.source_url),
-        reliability=entry.get_reliability_display(),
+        reliability=choice_label(entry, "reliability"),
         publishable=entry.publishable,
     )
+
+
+@dataclass(frozen=True)
+class CaseRecords:
+    """Everything one case holds that its timeline (and an export of it) is made of."""
+
+    family: Family
+    memberships: Sequence[Membership]  # with .person
+    separations: Sequence[Separation]  # with .person
+    status_changes: Sequence[StatusChange]  # with .actor and .separation.person
+    conditions: Sequence[ConditionChange]  # of the people above, with .actor
+    contacts: Sequence[GovernmentContact]
+    entries: Sequence[TimelineEntry]
+    petition_events: Sequence[PetitionEvent]  # with .petition
+
+    @property
+    def people(self) -> dict[int, Person]:
+        """Members and separated people, by pk (the reporting contact is a member)."""
+        people = {m.person_id: m.person for m in self.memberships}
+        people.update({s.person_id: s.person for s in self.separations})
+        return people
+
+
+def case_records(family: Family) -> CaseRecords:
+    """One case's records, in seven queries."""
+    separations = list(family.separations.select_related("person"))
+    memberships = list(family.memberships.select_related("person"))
+    people = {s.person_id for s in separations} | {m.person_id for m in memberships}
+    return CaseRecords(
+        family=family,
+        memberships=memberships,
+        separations=separations,
+        status_changes=list(family.status_changes.select_related("actor", "separation__person")),
+        conditions=list(ConditionChange.objects.filter(person__in=people).select_related("actor")),
+        contacts=list(family.government_contacts.all()),
+        entries=list(family.entries.all()),
+        petition_events=list(
+            PetitionEvent.objects.filter(petition__families=family).select_related("petition")
+        ),
+    )
+
+
+def timeline_of(records: CaseRecords, reader: Reader) -> list[TimelineItem]:
+    """The timeline of loaded records, oldest first, as `reader` may read it (the rules:
+    `case_timeline`)."""
+    items = [_status_item(change, reader) for change in records.status_changes]
+    labels = {pk: reader.person_label(person) for pk, person in records.people.items()}
+    items += [
+        _condition_item(change, labels[change.person_id], reader)
+        for change in records.conditions
+        if labels.get(change.person_id) is not None
+    ]
+    items += [
+        _separation_item(separation, labels[separation.person_id])
+        for separation in records.separations
+        if separation.since and labels[separation.person_id] is not None
+    ]
+    if not reader.public:
+        for contact in records.contacts:
+            items += _contact_items(contact, reader)
+    items += [
+        _entry_item(entry) for entry in records.entries if entry.publishable or reader.internal
+    ]
+    items += [_petition_item(event) for event in records.petition_events]
+    return sorted(items, key=lambda item: item.sort_key)
 
 
 def case_timeline(
@@ -255,35 +362,4 @@ def case_timeline(
     public by nature. It is a floor, not the whole rule: the caller still decides
     whether the case is public at all.
     """
-    reader = _Reader(public=public, private=private)
-    changes = family.status_changes.select_related("actor", "separation__person")
-    items = [_status_item(change, reader) for change in changes]
-
-    separations = list(family.separations.select_related("person"))
-    people = {s.person_id: s.person for s in separations}
-    people.update({m.person_id: m.person for m in family.memberships.select_related("person")})
-    labels = {pk: reader.person_label(person) for pk, person in people.items()}
-    conditions = ConditionChange.objects.filter(person__in=list(people)).select_related("actor")
-    items += [
-        _condition_item(change, labels[change.person_id], reader)
-        for change in conditions
-        if labels[change.person_id] is not None
-    ]
-    items += [
-        _separation_item(separation, labels[separation.person_id])
-        for separation in separations
-        if separation.since and labels[separation.person_id] is not None
-    ]
-
-    entries = family.entries.all()
-    if public:
-        entries = entries.filter(publishable=True)
-    else:
-        for contact in family.government_contacts.all():
-            items += _contact_items(contact)
-    items += [_entry_item(entry) for entry in entries]
-    petition_events = PetitionEvent.objects.filter(petition__families=family).select_related(
-        "petition"
-    )
-    items += [_petition_item(event) for event in petition_events]
-    return sorted(items, key=lambda item: item.sort_key)
+    return timeline_of(case_records(family), Reader(public=public, private=private))

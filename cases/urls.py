@@ -1,8 +1,9 @@
 """Staff pages under /staff/: the login flow, the account's own settings, and
 evidence downloads."""
 
-from django.urls import path
+from django.urls import include, path
 
+from cases import digest_views
 from cases import views as case_views
 from cases.accounts import views
 
@@ -33,4 +34,8 @@ urlpatterns = [
     ),
     # Evidence files: permission-checked, logged downloads (cases/views.py).
     path("evidence/<int:entry_id>/", case_views.evidence_download, name="evidence_download"),
+    # Case exports: the page, and downloads of those made in the background (cases/exports/).
+    path("exports/", include("cases.exports.urls")),
+    path("responsiveness/", include("cases.responsiveness_urls")),  # How governments answer
+    path("weekly-digest/", digest_views.weekly_digest, name="weekly_digest"),  # cases/digest.py
 ]

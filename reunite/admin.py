@@ -77,6 +77,12 @@ class ReuniteAdminSite(admin.AdminSite):
         """An active staff member whose session passed the second factor."""
         return super().has_permission(request) and is_verified(request.user)
 
+    def index(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        """The app list, and above it the signed-in caseworker's dashboard."""
+        from cases.admin.dashboard import index_context  # cases loads after this module
+
+        return super().index(request, {**index_context(request), **(extra_context or {})})
+
     def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         """Send everyone to the staff login, keeping `next` only if it stays on this site."""
         default = reverse("admin:index", current_app=self.name)

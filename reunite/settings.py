@@ -124,6 +124,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a petition's page, count.json and open data for readers without cookies,
+    # answered whole, every header included, as the stack below sent them out the first
+    # time, after one check of the page version (cases/public/middleware.py).
+    "cases.public.middleware.CachedPublicResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (STATIC_ROOT, filled by `collectstatic`) answered before anything else.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -230,6 +234,16 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # every signer of it must bring a proof of work for ten minutes (cases/public/signing.py).
 # 100 is three times the UK Parliament's whole site at its 2019 peak. Never a refusal.
 REUNITE_SIGNING_SURGE = env.int("REUNITE_SIGNING_SURGE", default=100)
+
+# Case exports (cases/exports/): the most cases one export may hold, except for
+# supervisors, who have no limit. A larger selection is refused with a message.
+EXPORT_MAX_CASES = env.int("REUNITE_EXPORT_MAX_CASES", default=1000)
+# A PDF of more cases than this is made in the background (cases/exports/tasks.py) and
+# downloaded from the export page by whoever asked for it, for EXPORT_DOWNLOAD_HOURS.
+EXPORT_PDF_INLINE_MAX = env.int("REUNITE_EXPORT_PDF_INLINE_MAX", default=20)
+EXPORT_DOWNLOAD_HOURS = env.int("REUNITE_EXPORT_DOWNLOAD_HOURS", default=24)
+# The organisation named as the submitter on dossiers for UN bodies.
+REUNITE_ORGANISATION = env.str("REUNITE_ORGANISATION", default="Reunite")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -440,5 +454,7 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        # WeasyPrint (cases/exports/pdf.py) logs each step of every PDF at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
     },
 }

@@ -34,11 +34,26 @@ def fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Throttles and slow-downs count in the cache (cases/ratelimit.py): every test
-    starts from zero."""
+    starts from zero, and with none of the responses the fast path kept in memory
+    (cases/public/middleware.py)."""
     from django.core.cache import caches
+
+    from cases.public import middleware
 
     for cache in caches.all():
         cache.clear()
+    middleware.forget_all()
+
+
+@pytest.fixture(autouse=True)
+def english_unless_asked():
+    """Every test starts in the default language, whatever the one before it left
+    active (a request in Uyghur activates Uyghur for the thread)."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

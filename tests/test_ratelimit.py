@@ -97,3 +97,19 @@ def test_the_counters_live_in_the_cache_that_cache_url_names():
         "BACKEND": "cases.redis_cache.RedisCache",
         "LOCATION": "redis://127.0.0.1:6379/1",
     }
+
+
+def test_hit_counts_counts_each_key_as_hit_count_does_and_reads_beside(monkeypatch):
+    at(monkeypatch, 1_000_000)
+    cache.set("reunite:test:value", {"a": 1})
+    other = ("petition-signature", "net", "203.0.113.0/24")
+    ratelimit.hit_count(KEY, window=60)
+
+    counts, found = ratelimit.hit_counts(
+        [(KEY, 60), (other, 3600)], read=["reunite:test:value", "reunite:test:missing"]
+    )
+
+    assert counts == [2, 1]
+    assert found == {"reunite:test:value": {"a": 1}}
+    assert ratelimit.hits(KEY, window=60) == 2  # the same counters as hit_count's
+    assert ratelimit.hits(other, window=3600) == 1

@@ -4,7 +4,7 @@ belong on the timeline go through `cases.services`.
 One module a group of pages; importing the package registers them all.
 """
 
-from cases.admin import audit, families, people, petitions, records
+from cases.admin import audit, families, merges, people, petitions, records
 from cases.admin.base import BoundedInline, CaseRecordAdmin, CaseRecordForm
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "CaseRecordForm",
     "audit",
     "families",
+    "merges",
     "people",
     "petitions",
     "records",

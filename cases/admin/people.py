@@ -8,16 +8,17 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from cases import access, services
+from cases import access, matching, services
 from cases.admin.base import (
     CaseRecordAdmin,
     CaseRecordForm,
     _display_partial,
     isolated_column,
 )
+from cases.admin.merges import PersonMerging
 from cases.crypto import search_digest
 from cases.models import (
     Person,
@@ -29,6 +30,7 @@ from cases.partial_dates import (
     validate_not_in_future,
 )
 from cases.text import isolate
+from cases.transliteration import spelling_lookup
 
 
 class BirthDateFormField(PartialDateFormField):
@@ -86,12 +88,42 @@ class PersonForm(CaseRecordForm):
         help_text=_("May appear on public pages, within the person's consent."),
     )
 
+    not_a_duplicate = forms.BooleanField(
+        label=_("This is a different person"),
+        required=False,
+        help_text=_("Tick only after checking the possible duplicates listed here."),
+    )
+    # Set by PersonAdmin.get_form: whose view of the possible duplicates to check.
+    reader: Any = None
+
     def clean_birth_date(self) -> PartialDate | None:
         date, self.birth_is_estimate = self.cleaned_data["birth_date"]
         return date
 
+    def check_duplicates(self, cleaned: dict[str, Any]) -> None:
+        """A new person who may be someone on record already, under another spelling or
+        script, is saved only once the caseworker says they are someone else."""
+        if self.instance.pk is not None or self.reader is None or cleaned.get("not_a_duplicate"):
+            return
+        scripts = ("name_latin", "name_uyghur", "name_chinese")
+        names = [cleaned.get(field) or "" for field in scripts]
+        born = cleaned.get("birth_date")
+        matches = matching.possible_duplicates(
+            user=self.reader,
+            names=names + (cleaned.get("aliases") or "").splitlines(),
+            birth_year=born.year if born else None,
+            country=str(cleaned.get("location_country") or ""),
+        )
+        if matches:
+            self.add_error(
+                "not_a_duplicate",
+                [_("Possible duplicates: open the record instead, or tick the box.")]
+                + [matching.describe(match) for match in matches],
+            )
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        self.check_duplicates(cleaned)
         if getattr(self, "birth_is_estimate", False):
             cleaned["birth_date_approximate"] = True
             self.instance.birth_date_approximate = True
@@ -125,7 +157,7 @@ class PersonForm(CaseRecordForm):
 
 
 @admin.register(Person)
-class PersonAdmin(CaseRecordAdmin):
+class PersonAdmin(PersonMerging, CaseRecordAdmin):
     form = PersonForm
     list_display = [
         "latin_name_or_description",
@@ -142,7 +174,12 @@ class PersonAdmin(CaseRecordAdmin):
     search_help_text = _(
         "Any name, in any script, or any other spelling; or a whole phone number or e-mail address."
     )
-    readonly_fields = ["consent_recorded_by", "consent_recorded_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "consent_recorded_by",
+        "consent_recorded_at",
+        "created_at",
+        "updated_at",
+    ]
     fieldsets = [
         (
             _("Names"),
@@ -154,6 +191,7 @@ class PersonAdmin(CaseRecordAdmin):
                 "fields": [
                     ("gender", "birth_date", "birth_date_approximate"),
                     ("ethnicity", "citizenship"),
+                    "id_number",
                 ]
             },
         ),
@@ -162,7 +200,7 @@ class PersonAdmin(CaseRecordAdmin):
             {
                 "fields": [
                     ("whereabouts", "location_country"),
-                    "location_place",
+                    ("location_place", "detention_place_prefecture"),
                     "condition",
                     "last_contact",
                 ]
@@ -195,6 +233,32 @@ class PersonAdmin(CaseRecordAdmin):
         (_("Private"), {"fields": ["contact_details", "notes"]}),
     ]
 
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.reader = request.user  # PersonForm.check_duplicates
+        return form
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list:
+        """A new person's names come with the duplicate check's box."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None:
+            return fieldsets
+        (title, names), *rest = fieldsets
+        return [(title, {**names, "fields": [*names["fields"], "not_a_duplicate"]}), *rest]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        """The page lists the possible duplicates of the person, under any spelling."""
+        extra_context = extra_context or {}
+        if request.method == "GET" and (person := self.get_object(request, object_id)):
+            extra_context["possible_duplicates"] = matching.duplicates_of(person, user=request.user)
+        return super().change_view(request, object_id, form_url, extra_context)
+
     @admin.display(description=_("name (Latin script)"), ordering="name_latin")
     def latin_name_or_description(self, person: Person) -> str:
         """The Latin name, or for someone whose name is not known, their description."""
@@ -213,10 +277,13 @@ class PersonAdmin(CaseRecordAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Person], search_term: str
     ) -> tuple[QuerySet[Person], bool]:
-        """Names as usual; a whole phone number, e-mail address or handle also finds the
-        people whose encrypted contact details hold it, through their blind index. Only
-        for staff who may see contact details: to anyone else it would be an oracle."""
+        """Names as usual, and under any other spelling or script; a whole phone number,
+        e-mail address or handle also finds the people whose encrypted contact details
+        hold it, through their blind index; that only for staff who may see contact
+        details: to anyone else it would be an oracle."""
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if spelling := spelling_lookup(search_term):  # any spelling or script of the name
+            results |= queryset.filter(spelling)
         if access.can_see_private(request.user) and (digest := search_digest(search_term)):
             results |= queryset.filter(contact_index__contains=digest)
         return results, may_have_duplicates

@@ -4,6 +4,9 @@
   user may open (`cases.access.visible`), and a save never unlinks a case the user
   cannot see. Publishing and closing go through `cases.petitions`, so each lands on
   the linked cases' timelines and the audit trail. Every save forgets the cached pages.
+  The delivery pack's downloads (PDF, CSV) are `DeliveryPackAdmin`'s, in its own module.
+  Recording the delivery and the response is `DeliveryRecordAdmin`'s, the share picture
+  `ShareImageAdmin`'s (each in its own module).
 - Signatures: search, filters, and moderation for holders of
   `cases.moderate_signatures` (petition editors, supervisors): invalidate the selected
   ones or all that a rule names (the count shown before confirming), accept suspects.
@@ -30,6 +33,9 @@ from django_countries.filters import CountryFilter
 
 from cases import access, petitions
 from cases.admin.base import AuditedSaves, ReadOnlyAdmin
+from cases.admin.delivery_pack import DeliveryPackAdmin
+from cases.admin.delivery_record import DeliveryRecordAdmin
+from cases.admin.share_image import SHARE_IMAGE_FIELDS, ShareImageAdmin
 from cases.audit import audit_record
 from cases.models import (
     AuditEvent,
@@ -75,8 +81,12 @@ class PetitionTextInline(admin.StackedInline):
 
 
 @admin.register(Petition)
-class PetitionAdmin(AuditedSaves, GuardedModelAdmin):
+class PetitionAdmin(
+    ShareImageAdmin, DeliveryRecordAdmin, DeliveryPackAdmin, AuditedSaves, GuardedModelAdmin
+):
     inlines = [PetitionTextInline]
+    # Who may download the delivery pack (cases/admin/delivery_pack.py): every signer's name.
+    pack_permission = MODERATE
     list_display = ["slug", "title", "status", "signature_count", "opens_on", "closes_on"]
     list_filter = ["status"]
     search_fields = ["slug", "texts__title"]
@@ -88,6 +98,7 @@ class PetitionAdmin(AuditedSaves, GuardedModelAdmin):
         "public_response",
         "created_at",
         "updated_at",
+        "share_image_preview",
     ]
     fieldsets = [
         (None, {"fields": ["slug", "status", "families"]}),
@@ -109,6 +120,7 @@ class PetitionAdmin(AuditedSaves, GuardedModelAdmin):
             _("Signatures"),
             {"fields": ["fallback_language", "goal", "proof_of_work", "signature_count"]},
         ),
+        (_("Sharing"), {"fields": SHARE_IMAGE_FIELDS}),
         (_("Record"), {"fields": ["public_response", "count_updated_at", "created_at"]}),
     ]
 

@@ -11,12 +11,17 @@ One module a group of models; everything is importable from `cases.models`.
 
 from cases.models.audit import AuditEvent, AuditEventQuerySet
 from cases.models.contacts import GovernmentContact, validate_date_not_in_future
+from cases.models.digest import DigestPreference, WeeklyDigest
+from cases.models.exports import ExportDownload, ExportDownloadQuerySet
 from cases.models.families import Family, FamilyQuerySet, Membership, Separation
+from cases.models.imports import SpreadsheetUpload, SpreadsheetUploadQuerySet
+from cases.models.merges import PersonMerge
 from cases.models.people import Person, PersonQuerySet, Team
 from cases.models.petitions import (
     Petition,
     PetitionEvent,
     PetitionQuerySet,
+    PetitionShareImage,
     PetitionText,
     Signature,
     SignatureInvalidation,
@@ -35,24 +40,32 @@ __all__ = [
     "AuditEvent",
     "AuditEventQuerySet",
     "ConditionChange",
+    "DigestPreference",
+    "ExportDownload",
+    "ExportDownloadQuerySet",
     "Family",
     "FamilyQuerySet",
     "GovernmentContact",
     "Membership",
     "Person",
+    "PersonMerge",
     "PersonQuerySet",
     "Petition",
     "PetitionEvent",
     "PetitionQuerySet",
+    "PetitionShareImage",
     "PetitionText",
     "Signature",
     "SignatureInvalidation",
+    "SpreadsheetUpload",
+    "SpreadsheetUploadQuerySet",
     "goals_reached",
     "next_goal",
     "Separation",
     "StatusChange",
     "Team",
     "TimelineEntry",
+    "WeeklyDigest",
     "evidence_storage",
     "status_transition",
     "validate_date_not_in_future",

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from cases.crypto import EncryptedTextField
-from cases.models.people import Person, Team
+from cases.crypto import EncryptedCharField, EncryptedTextField
+from cases.models.people import Person, Prefecture, Team
 from cases.partial_dates import PartialDateField, validate_not_in_future
 from cases.text import (
     NameField,
@@ -277,6 +277,63 @@ class Separation(models.Model):
         _("status"), max_length=15, choices=Status.choices, default=Status.REPORTED
     )
     details = EncryptedTextField(_("internal details"), blank=True)
+
+    # What the UN Working Groups ask of a disappearance or detention
+    # (cases/exports/un.py). Free text here may be submitted: advocates' exports pass it
+    # through the consent rule, and it should name no place finer than the prefecture.
+    last_seen_place = EncryptedCharField(
+        _("place of arrest or where last seen"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Town, street, checkpoint or facility. Private and encrypted: advocates' "
+            "exports show only the prefecture below."
+        ),
+    )
+    last_seen_prefecture = models.CharField(
+        _("prefecture of arrest or where last seen"),
+        max_length=12,
+        choices=Prefecture.choices,
+        blank=True,
+        help_text=_("Inside the Uyghur region: the only part of that place advocates may show."),
+    )
+    responsible_forces = NameField(
+        _("forces believed responsible"),
+        max_length=300,
+        blank=True,
+        validators=[validate_one_script_per_word],
+        help_text=_(
+            "The State or State-supported forces believed to have carried out the arrest "
+            "or abduction, by their full name: “Public Security Bureau”, not “PSB”."
+        ),
+    )
+    detention_ordered_by = NameField(
+        _("detention ordered by"),
+        max_length=300,
+        blank=True,
+        validators=[validate_one_script_per_word],
+        help_text=_(
+            "The authority that ordered the detention, by its full name, e.g. a "
+            "prefecture's Public Security Bureau or a court."
+        ),
+    )
+    detention_legal_basis = models.CharField(
+        _("legal basis of the detention"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "The law and article the authorities invoked, or “none given” if they gave none."
+        ),
+    )
+    no_inquiry_reason = models.CharField(
+        _("why no inquiry was possible"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "If nobody could ask the authorities where the person is: why not, e.g. "
+            "relatives were warned against it. Government contacts count as inquiries."
+        ),
+    )
 
     class Meta:
         verbose_name = _("separation")

@@ -25,15 +25,41 @@ from cases.text import (
     latin_letters,
     validate_one_script_per_word,
 )
+from cases.transliteration import NameKeysField
+
+
+class Prefecture(models.TextChoices):
+    """The prefecture-level divisions of the Xinjiang Uyghur Autonomous Region: the
+    finest place inside China that the advocacy level may show (cases.exports.summary).
+    The cities the Xinjiang Production and Construction Corps administers are not part
+    of any prefecture; they share one choice, which says no more than a prefecture."""
+
+    URUMQI = "urumqi", _("Ürümqi (Urumchi) City")
+    KARAMAY = "karamay", _("Karamay City")
+    TURPAN = "turpan", _("Turpan City")
+    HAMI = "hami", _("Hami (Kumul) City")
+    CHANGJI = "changji", _("Changji Hui Autonomous Prefecture")
+    BORTALA = "bortala", _("Bortala Mongol Autonomous Prefecture")
+    BAYINGOLIN = "bayingolin", _("Bayingolin Mongol Autonomous Prefecture")
+    AKSU = "aksu", _("Aksu Prefecture")
+    KIZILSU = "kizilsu", _("Kizilsu Kyrgyz Autonomous Prefecture")
+    KASHGAR = "kashgar", _("Kashgar (Kashi) Prefecture")
+    HOTAN = "hotan", _("Hotan (Khotan) Prefecture")
+    ILI = "ili", _("Ili Kazakh Autonomous Prefecture")
+    TACHENG = "tacheng", _("Tacheng (Chöchek) Prefecture")
+    ALTAY = "altay", _("Altay Prefecture")
+    XPCC_CITY = "xpcc_city", _("A city of the Xinjiang Production and Construction Corps")
 
 
 class PersonQuerySet(models.QuerySet):
     def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> PersonQuerySet:
-        """People on a case this user may open, and people not on any case yet."""
+        """People on a case this user may open, and people not on any case yet; never
+        a record merged into another (cases/merging.py)."""
         if not (user.is_active and user.is_staff):
             return self.none()
+        people = self.filter(merged_into__isnull=True)
         if user.has_perm("cases.view_all_cases"):
-            return self.all()
+            return people
         from cases.models.families import Family, Membership, Separation
 
         families = Family.objects.visible_to(user)
@@ -48,7 +74,7 @@ class PersonQuerySet(models.QuerySet):
         for link, family_lookup in links:
             on_visible_case |= models.Exists(link.filter(**{family_lookup: families}))
             on_any_case |= models.Exists(link)
-        return self.filter(on_visible_case | ~on_any_case)
+        return people.filter(on_visible_case | ~on_any_case)
 
 
 class Person(models.Model):
@@ -144,6 +170,20 @@ class Person(models.Model):
         validators=[validate_one_script_per_word],
         help_text=_("One per line: transliterations, former names, names in documents."),
     )
+    # The phonetic key of every word of the names above, recomputed on every save, so
+    # one person is found under every spelling and script (cases/transliteration.py).
+    name_keys = NameKeysField(_("name keys"))
+    # Set when this record was found to be another's and merged into it; undone by
+    # clearing it (cases/merging.py). A merged record is in no list.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     description = NameField(
         _("description"),
         max_length=200,
@@ -184,6 +224,17 @@ class Person(models.Model):
         blank=True,
         help_text=_("Town, prefecture, facility. Sensitive inside China."),
     )
+    detention_place_prefecture = models.CharField(
+        _("place of detention (prefecture)"),
+        max_length=12,
+        choices=Prefecture.choices,
+        blank=True,
+        help_text=_(
+            "If held inside the Uyghur region: the prefecture of the camp, prison or "
+            "other place of detention, for the submissions to UN bodies. The only part "
+            "of that place an advocate's export shows; the facility itself goes in “place”."
+        ),
+    )
     condition = models.CharField(
         _("condition"),
         max_length=30,
@@ -213,6 +264,16 @@ class Person(models.Model):
         _("last contact"),
         validators=[validate_not_in_future],
         help_text=_("When the family last heard from this person directly."),
+    )
+    id_number = EncryptedCharField(
+        _("identity document number"),
+        max_length=40,
+        blank=True,
+        help_text=_(
+            "The resident identity card or passport number, where the family holds it: "
+            "the UN Working Groups ask for it to identify the person. Private, encrypted, "
+            "in internal exports only; advocates' submissions say it is held, not what it is."
+        ),
     )
     contact_details = EncryptedTextField(
         _("contact details"),

@@ -317,3 +317,35 @@ class SignatureInvalidation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition.slug}: {self.count}"
+
+
+class PetitionShareImage(models.Model):
+    """The picture a petition's links show where they are shared (Open Graph and Twitter
+    cards), as `cases.images` re-encoded it from the staff's upload: a 1200×630 JPEG made
+    from the pixels alone, with none of the upload's metadata (GPS position, camera).
+
+    A table of its own, so that loading a petition never loads the picture's bytes. It is
+    served from the database (cases/public/share.py): there is no media storage, and
+    every server process reads the same row. The digest goes in the picture's address,
+    so a new picture is a new address and the old one may be cached for a year.
+    """
+
+    petition = models.OneToOneField(
+        Petition,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="share_image",
+        verbose_name=_("petition"),
+    )
+    data = models.BinaryField(_("image"), editable=False)
+    width = models.PositiveSmallIntegerField(_("width"), editable=False)
+    height = models.PositiveSmallIntegerField(_("height"), editable=False)
+    digest = models.CharField(_("digest"), max_length=16, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("petition share image")
+        verbose_name_plural = _("petition share images")
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} {self.width}×{self.height} {self.digest}"

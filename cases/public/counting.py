@@ -10,6 +10,7 @@ worker's polling interval (one second by default).
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
@@ -43,12 +44,20 @@ def page_version_key(petition_id: int) -> str:
     return f"reunite:petition:{petition_id}:page-version"
 
 
+def new_page_version() -> int:
+    """A first page version, for a petition the cache knows none of (new, or evicted):
+    the clock in microseconds, above any version an earlier start counted up to, so that
+    pages kept under an older version (cases.public.views, cases.public.middleware)
+    never match again."""
+    return time.time_ns() // 1000
+
+
 def forget_pages(petition_id: int) -> None:
     """The cached public pages of this petition (every language) are out of date."""
     try:
         cache.incr(page_version_key(petition_id))
     except ValueError:
-        cache.set(page_version_key(petition_id), 1, timeout=None)
+        cache.set(page_version_key(petition_id), new_page_version(), timeout=None)
 
 
 def forget_pages_on_commit(petition: Petition) -> None:

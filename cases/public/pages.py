@@ -7,20 +7,13 @@ addressee, status, count and goal, the first name and country of signers who ask
 be shown, the government's response once recorded, and each linked family's story as
 its people consented to it. Nothing else from a case ever leaves here.
 
-The consent rule for a family's story (`family_story`):
+The consent rule for a family's story (`family_story`), on top of `cases.consent`:
 
 - A family none of whose people (members, separated relatives, reporting contact)
   consented to publication (named or anonymised) has no story on the page at all.
-- Its public summary is shown only if it names nobody who did not agree to be named:
-  no word of the name, in any script or alias, of a person whose consent is "none" or
-  "anonymised" may begin a word of the summary, unless that word is also part of the
-  name of someone who agreed to be named (a shared family name). Uyghur and Turkic
-  names take suffixes ("Adilning"), so a word that starts with the name counts too;
-  Chinese names, written without spaces, count anywhere in the text. When in doubt
-  the summary is withheld: a false alarm hides a paragraph, a miss can put a relative
-  inside China at risk.
+- Its public summary is shown only if it names nobody who did not agree to be named.
 - Its timeline is `case_timeline(family, public=True)` (consent, publishable marks),
-  less any item whose text names such a person by the same rule.
+  less any item whose text names such a person.
 - The government's response summary is held to the same rule for its family.
 """
 
@@ -28,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -39,6 +31,7 @@ from django.utils import timezone, translation
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
+from cases.consent import family_consent
 from cases.models import (
     Family,
     Person,
@@ -238,74 +231,13 @@ def _paragraphs(text: str) -> tuple[str, ...]:
     return tuple(block.strip() for block in blocks if block.strip())
 
 
-# --- Consent: who may be named ------------------------------------------------------------
-
-
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
-
-
-def _has_cjk(word: str) -> bool:
-    return any("\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" for char in word)
-
-
-def _name_words(person: Person) -> set[str]:
-    names = [person.name_latin, person.name_uyghur, person.name_chinese]
-    names += person.aliases.splitlines() if person.aliases else []
-    words: set[str] = set()
-    for name in names:
-        for word in _fold(name).split():
-            word = word.strip(".,;:!?()[]\"'“”‘’«»")
-            if len(word) >= 2 or _has_cjk(word):
-                words.add(word)
-    return words
-
-
-@dataclass(frozen=True)
-class _Consent:
-    """What a family's people agreed to, as a test for any text about them."""
-
-    anyone_consented: bool
-    unnamed_words: frozenset[str]  # words of names that must not appear
-
-    def names_someone_unnamed(self, text: str) -> bool:
-        folded = _fold(text)
-        for word in self.unnamed_words:
-            if _has_cjk(word):
-                if word in folded:
-                    return True
-            elif re.search(r"(?<!\w)" + re.escape(word), folded):
-                return True
-        return False
-
-
-def _people(family: Family) -> list[Person]:
-    people = {m.person.pk: m.person for m in family.memberships.select_related("person")}
-    people.update({s.person.pk: s.person for s in family.separations.select_related("person")})
-    if family.reporting_contact is not None:
-        people[family.reporting_contact.pk] = family.reporting_contact
-    return list(people.values())
-
-
-def _consent(family: Family) -> _Consent:
-    people = _people(family)
-    named_words: set[str] = set()
-    unnamed: set[str] = set()
-    for person in people:
-        if person.consent == Person.Consent.NAMED:
-            named_words |= _name_words(person)
-        else:
-            unnamed |= _name_words(person)
-    return _Consent(
-        anyone_consented=any(p.consent != Person.Consent.NONE for p in people),
-        unnamed_words=frozenset(unnamed - named_words),
-    )
+# --- Consent (the rule: cases.consent) ------------------------------------------------
 
 
 def story_withheld_reason(family: Family) -> str:
     """For staff (the petition admin): why the page shows less of this family's story
     than its public summary; "" when the summary is shown."""
-    consent = _consent(family)
+    consent = family_consent(family)
     if not consent.anyone_consented:
         return _("Nobody on this case consented to publication: no story is shown.")
     if not family.public_summary.strip():
@@ -320,7 +252,7 @@ def story_withheld_reason(family: Family) -> str:
 
 def family_story(family: Family) -> FamilyStory | None:
     """The family's story as its people consented to it (rule: module docstring)."""
-    consent = _consent(family)
+    consent = family_consent(family)
     if not consent.anyone_consented:
         return None
     summary = family.public_summary.strip()
@@ -351,7 +283,7 @@ def _response(petition: Petition) -> PublicResponse | None:
     if petition.status != Petition.Status.RESPONDED or contact is None:
         return None
     summary = contact.summary
-    if _consent(contact.family).names_someone_unnamed(summary):
+    if family_consent(contact.family).names_someone_unnamed(summary):
         summary = ""
     when = contact.response_on or contact.contacted_on
     return PublicResponse(

@@ -13,11 +13,11 @@ must also take the one-click POST of RFC 8058, which mail providers send without
 
 The sign view does as little as it can, in this order: refuse an oversized body before
 reading it; count the client's rate limits in the cache (a hard limit answers 429 and
-stops there); look the petition up (cached); count the petition's limits; validate the
-form; check the proof of work when the petition, a surge or the client calls for it;
-then one transaction (cases.public.signing.signature_create). The answer to a
-signature, a repeat of one or a quietly `suspect` one is the same redirect to the same
-thank-you page.
+stops there) and, in the same round trip to Redis, read the petition's cached lookup;
+count the petition's limits (a second round trip); validate the form; check the proof
+of work when the petition, a surge or the client calls for it; then one transaction
+(cases.public.signing.signature_create). The answer to a signature, a repeat of one or
+a quietly `suspect` one is the same redirect to the same thank-you page.
 
 Mail scanners open links to see what they lead to, so GET never changes anything: the
 confirmation, unsubscribe and erase links show a page with a button that POSTs.
@@ -168,12 +168,11 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     if _too_big(request):
         return _refused(request, "too_big", status=413)
     address = client_ip(request)
-    client = signing.client_limits(address)
+    client, target = signing.client_limits_and_target(address, slug)  # one round trip
     if client.refused:
         response = _refused(request, "limited", status=429)
         response["Retry-After"] = str(client.retry_after)
         return response
-    target = signing.signing_target(slug)
     if target is None:
         raise Http404
     if not target.accepts_signatures:

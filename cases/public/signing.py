@@ -16,7 +16,8 @@ Also here, because the sign view calls them before it touches the database:
 
 - the client's keyed address hash (`ip_hash`): the signature keeps only that;
 - the rate limits per address, per /24 (IPv6: /64) and per petition (`client_limits`,
-  `petition_limits`), counted in the shared cache by cases.ratelimit;
+  `petition_limits`), counted in the shared cache by cases.ratelimit, each group in one
+  round trip (`client_limits_and_target` reads the cached petition with the first);
 - the proof-of-work challenges (ALTCHA v2) asked of a suspect client or of everyone
   signing a petition under attack;
 - the signed tokens of the links in the mails (confirm, unsubscribe, erase).
@@ -27,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,14 +79,41 @@ def _target_key(slug: str) -> str:
     return f"reunite:public:sign-target:{slug}"
 
 
-def signing_target(slug: str) -> SigningTarget | None:
+# slug -> petition id, per process: the cached lookup and the page version it must
+# match are then read in one round trip. A slug's id does not change, and a cached
+# lookup of another id is checked against its own version.
+_target_ids: dict[str, int] = {}
+
+
+def _target_reads(slug: str) -> list[str]:
+    """The cache keys that say whether the cached lookup of `slug` is current."""
+    reads = [_target_key(slug)]
+    if slug in _target_ids:
+        reads.append(counting.page_version_key(_target_ids[slug]))
+    return reads
+
+
+def _cached_target(slug: str, read: Sequence[str], found: dict[str, Any]) -> SigningTarget | None:
+    cached = found.get(_target_key(slug))
+    if not isinstance(cached, SigningTarget):
+        return None
+    version_key = counting.page_version_key(cached.pk)
+    version = found.get(version_key) if version_key in read else cache.get(version_key)
+    return cached if version == cached.version else None
+
+
+def signing_target(
+    slug: str, *, prefetched: tuple[Sequence[str], dict[str, Any]] | None = None
+) -> SigningTarget | None:
     """The public petition at `slug` (never a draft), or None. Cached in the shared
-    cache for TARGET_TTL seconds, and forgotten when the petition's pages are."""
-    key = _target_key(slug)
-    cached = cache.get(key)
-    if isinstance(cached, SigningTarget) and (
-        cache.get(counting.page_version_key(cached.pk)) == cached.version
-    ):
+    cache for TARGET_TTL seconds, and forgotten when the petition's pages are.
+    `prefetched`: the keys of `_target_reads(slug)` and what the cache held of them,
+    read by the caller in a round trip of its own."""
+    if prefetched is None:
+        read = _target_reads(slug)
+        prefetched = (read, cache.get_many(read))
+    cached = _cached_target(slug, *prefetched)
+    if cached is not None:
         return cached
     petition = (
         Petition.objects.public()
@@ -94,6 +123,7 @@ def signing_target(slug: str) -> SigningTarget | None:
     )
     if petition is None:
         return None
+    _target_ids[slug] = petition.pk
     version = cache.get(counting.page_version_key(petition.pk))
     target = SigningTarget(
         pk=petition.pk,
@@ -110,7 +140,7 @@ def signing_target(slug: str) -> SigningTarget | None:
         titles=dict(petition.texts.values_list("language", "title")),
         version=version,
     )
-    cache.set(key, target, TARGET_TTL)
+    cache.set(_target_key(slug), target, TARGET_TTL)
     return target
 
 
@@ -193,18 +223,38 @@ class ClientCheck:
     retry_after: int = 0
 
 
-def client_limits(address: str) -> ClientCheck:
-    """Count one signing attempt from `address` against every client limit."""
+def _client_hits(address: str) -> list[tuple[ratelimit.Key, int]]:
+    keys = {"ip": str(_address(address) or "unknown"), "net": network(address)}
+    return [(("sign", limit.scope, keys[limit.scope]), limit.window) for limit in CLIENT_LIMITS]
+
+
+def _client_check(counts: Sequence[int]) -> ClientCheck:
     refused = suspect = False
     retry_after = 0
-    keys = {"ip": str(_address(address) or "unknown"), "net": network(address)}
-    for limit in CLIENT_LIMITS:
-        hits = ratelimit.hit_count(("sign", limit.scope, keys[limit.scope]), window=limit.window)
+    for limit, hits in zip(CLIENT_LIMITS, counts, strict=True):
         suspect |= hits > limit.soft
         if limit.hard is not None and hits > limit.hard:
             refused = True
             retry_after = max(retry_after, limit.window - int(ratelimit.now()) % limit.window)
     return ClientCheck(refused=refused, suspect=suspect, retry_after=retry_after)
+
+
+def client_limits(address: str) -> ClientCheck:
+    """Count one signing attempt from `address` against every client limit."""
+    counts, _ = ratelimit.hit_counts(_client_hits(address))
+    return _client_check(counts)
+
+
+def client_limits_and_target(address: str, slug: str) -> tuple[ClientCheck, SigningTarget | None]:
+    """The first round trip of a signature: `client_limits(address)`, and with it the
+    cached lookup of the petition at `slug`. A refused client gets no target; a slug
+    with no public petition, None."""
+    read = _target_reads(slug)
+    counts, found = ratelimit.hit_counts(_client_hits(address), read=read)
+    client = _client_check(counts)
+    if client.refused:
+        return client, None
+    return client, signing_target(slug, prefetched=(read, found))
 
 
 def _surge_key(petition_id: int) -> str:
@@ -214,12 +264,14 @@ def _surge_key(petition_id: int) -> str:
 def petition_limits_hit(target: SigningTarget) -> bool:
     """Count one signing attempt on the petition; True while every signer of it must
     bring proof of work (the staff switch, or a surge within the last minutes)."""
-    over = False
-    for limit in petition_limits():
-        hits = ratelimit.hit_count(("sign", limit.scope, str(target.pk)), window=limit.window)
-        over |= hits > limit.soft
-    if over:
-        cache.set(_surge_key(target.pk), True, timeout=SURGE_PROOF_OF_WORK_FOR)
+    limits = petition_limits()
+    surge_key = _surge_key(target.pk)
+    counts, found = ratelimit.hit_counts(
+        [(("sign", limit.scope, str(target.pk)), limit.window) for limit in limits],
+        read=[surge_key],
+    )
+    if any(hits > limit.soft for limit, hits in zip(limits, counts, strict=True)):
+        cache.set(surge_key, True, timeout=SURGE_PROOF_OF_WORK_FOR)
         if ratelimit.first_in_window(
             ("sign-surge-recorded", str(target.pk)), window=SURGE_PROOF_OF_WORK_FOR
         ):
@@ -232,7 +284,7 @@ def petition_limits_hit(target: SigningTarget) -> bool:
                 ),
             )
         return True
-    return target.proof_of_work or bool(cache.get(_surge_key(target.pk)))
+    return target.proof_of_work or bool(found.get(surge_key))
 
 
 # --- Proof of work (ALTCHA v2; the browser side is static/js/proof-of-work.js) ------------

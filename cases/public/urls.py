@@ -7,7 +7,7 @@ when that module exists; until then the pages work without a form.
 
 from django.urls import URLPattern, URLResolver, path
 
-from cases.public import views
+from cases.public import share, views
 
 app_name = "public"
 
@@ -30,6 +30,7 @@ data_urlpatterns = (
     [
         path("petitions/<slug:slug>/count.json", views.petition_count, name="count"),
         path("petitions/<slug:slug>.json", views.petition_open_data, name="open_data"),
+        path("petitions/<slug:slug>/share.jpg", share.petition_share_image, name="share_image"),
     ],
     "public_data",
 )

@@ -7,6 +7,10 @@ count, a status change, a staff edit) makes every language render afresh at once
 page carries no CSRF token and nothing of the request but its host, so one copy serves
 every reader: the sign view needs no token (an anonymous form that counts only after
 the emailed confirmation; see cases.public.sign_views).
+
+The page, count.json and the open data mark their responses with `keep()`: for readers
+without cookies, cases.public.middleware then answers them whole, before the rest of the
+middleware, while the page version they were built under holds.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ from django.utils.translation import get_language_info
 from django.views.decorators.http import require_safe
 
 from cases.public import pages
-from cases.public.counting import page_version_key
+from cases.public.counting import new_page_version, page_version_key
+from cases.public.share import share_image_ref
 
 # How long a rendered page or document may be served from the cache. Changes to the
 # petition forget it at once; this bounds the rest (a linked case's story edited in the
@@ -63,13 +68,19 @@ def _petition_id(slug: str, *, fresh: bool = False) -> int:
     return petition_id
 
 
+def known_petition_id(slug: str) -> int | None:
+    """The id this process last found at `slug`, without asking the database (for the
+    fast path, cases.public.middleware, which checks it against what it kept)."""
+    return _petition_ids.get(slug)
+
+
 def _page_version(petition_id: int) -> int:
     """The petition's page version. When the cache has none (new, or evicted), it starts
     from the clock, so that pages cached under an older version are never read again."""
     key = page_version_key(petition_id)
     version = cache.get(key)
     if version is None:
-        cache.add(key, time.time_ns() // 1000, timeout=None)
+        cache.add(key, new_page_version(), timeout=None)
         version = cache.get(key, 0)
     return int(version)
 
@@ -142,14 +153,28 @@ def _sign_form_context() -> dict[str, Any]:
     return {"sign_form_template": SIGN_FORM_TEMPLATE, "sign_form": SignForm()}
 
 
-def _share(request: HttpRequest, title: str, description: str) -> dict[str, str]:
+def _share(
+    request: HttpRequest, title: str, description: str, petition_id: int | None = None
+) -> dict[str, Any]:
+    image = share_image_ref(request, petition_id)  # the petition's own, or the site's
     return {
         "share_title": title,
         "share_description": description[:300],
         "share_url": request.build_absolute_uri(request.path),
-        "share_image": request.build_absolute_uri(static("img/share.png")),
+        "share_image": image.url,
+        "share_image_type": image.content_type,
+        "share_image_width": image.width,
+        "share_image_height": image.height,
+        "share_image_alt": title if image.own else "",
         "share_locale": translation.to_locale(translation.get_language()),
     }
+
+
+def keep(response: HttpResponse, *, petition_id: int, version: int, built_at: float) -> None:
+    """Let the fast path (cases.public.middleware) keep `response` whole for readers
+    without cookies: until the petition's page version moves on, and no longer than
+    this module's own cache would serve its content (PAGE_TTL after `built_at`)."""
+    response.reunite_keep = (petition_id, version, built_at + PAGE_TTL)  # type: ignore[attr-defined]
 
 
 def _html(content: str | bytes, max_age: int) -> HttpResponse:
@@ -186,15 +211,20 @@ def petition_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
     petition_id = _petition_id(slug)
-    key = _cache_key("page", petition_id, request, _page_version(petition_id))
+    version = _page_version(petition_id)
+    key = _cache_key("page", petition_id, request, version)
     cached = cache.get(key)
     if cached is not None and cached["slug"] == slug:
-        return _html(cached["content"], PAGE_MAX_AGE)
+        response = _html(cached["content"], PAGE_MAX_AGE)
+        keep(response, petition_id=petition_id, version=version, built_at=cached.get("at", 0))
+        return response
 
+    built_at = time.time()
     page = pages.load_petition_page(petition_id, slug=slug)
     if page is None:  # renamed or removed since this process learnt its id
         petition_id = _petition_id(slug, fresh=True)
-        key = _cache_key("page", petition_id, request, _page_version(petition_id))
+        version = _page_version(petition_id)
+        key = _cache_key("page", petition_id, request, version)
         page = pages.load_petition_page(petition_id, slug=slug)
         if page is None:
             raise Http404
@@ -206,38 +236,50 @@ def petition_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "count_url": reverse("public_data:count", kwargs={"slug": slug}),
             "open_data_url": reverse("public_data:open_data", kwargs={"slug": slug}),
             **(_sign_form_context() if page.accepts_signatures else {}),
-            **_share(request, page.title, page.summary),
+            **_share(request, page.title, page.summary, petition_id),
         },
         request=request,
     )
-    cache.set(key, {"slug": slug, "content": content}, PAGE_TTL)
-    return _html(content, PAGE_MAX_AGE)
+    cache.set(key, {"slug": slug, "content": content, "at": built_at}, PAGE_TTL)
+    response = _html(content, PAGE_MAX_AGE)
+    keep(response, petition_id=petition_id, version=version, built_at=built_at)
+    return response
 
 
-def _document(kind: str, request: HttpRequest, slug: str, build: Any) -> dict:
+def _document(
+    kind: str, request: HttpRequest, slug: str, build: Any, **json_options: Any
+) -> JsonResponse:
     petition_id = _petition_id(slug)
+    version = _page_version(petition_id)
     with translation.override(settings.LANGUAGE_CODE):
-        key = _cache_key(kind, petition_id, request, _page_version(petition_id))
+        key = _cache_key(kind, petition_id, request, version)
     document = cache.get(key)
     if document is not None and document.get("_slug") == slug:
         document = dict(document)
     else:
+        built_at = time.time()
         built = build(petition_id, slug=slug)
         if built is None:
             petition_id = _petition_id(slug, fresh=True)
+            version = _page_version(petition_id)
+            with translation.override(settings.LANGUAGE_CODE):
+                key = _cache_key(kind, petition_id, request, version)
             built = build(petition_id, slug=slug)
             if built is None:
                 raise Http404
-        document = {**built, "_slug": slug}
+        document = {**built, "_slug": slug, "_at": built_at}
         cache.set(key, document, PAGE_TTL)
     document.pop("_slug")
-    return document
+    built_at = document.pop("_at", 0)
+    response = JsonResponse(document, **json_options)
+    keep(response, petition_id=petition_id, version=version, built_at=built_at)
+    return response
 
 
 @require_safe
 def petition_count(request: HttpRequest, slug: str) -> JsonResponse:
     """count.json: refreshed by static/js/count.js every few seconds."""
-    response = JsonResponse(_document("count", request, slug, pages.count_document))
+    response = _document("count", request, slug, pages.count_document)
     patch_cache_control(response, public=True, max_age=COUNT_MAX_AGE)
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
@@ -246,8 +288,11 @@ def petition_count(request: HttpRequest, slug: str) -> JsonResponse:
 @require_safe
 def petition_open_data(request: HttpRequest, slug: str) -> JsonResponse:
     """The petition as open data (/petitions/<slug>.json)."""
-    response = JsonResponse(
-        _document("open-data", request, slug, pages.open_data_document),
+    response = _document(
+        "open-data",
+        request,
+        slug,
+        pages.open_data_document,
         json_dumps_params={"ensure_ascii": False},
     )
     patch_cache_control(response, public=True, max_age=60)

@@ -18,6 +18,8 @@ answer yet (the signing views may not exist) is printed as "not available yet".
 
 Exit status: 1 when a correctness check fails or the server does not start; missed
 throughput targets are printed, not failed, since they depend on the machine.
+
+`make bench ARGS=--exports` runs the case export benchmark instead (tests/bench/exports.py).
 """
 
 from __future__ import annotations
@@ -563,7 +565,17 @@ def missed(kind: str, result: Result) -> bool:
 
 
 def main() -> int:
+    if "--exports" in sys.argv[1:]:
+        # The case export benchmark instead (tests/bench/exports.py), on this PostgreSQL.
+        from exports import main as exports_main
+
+        return exports_main([arg for arg in sys.argv[1:] if arg != "--exports"])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--exports",
+        action="store_true",
+        help="run the case export benchmark instead (tests/bench/exports.py; --cases N)",
+    )
     parser.add_argument("--seconds", type=int, default=10, help="length of each run (10)")
     parser.add_argument(
         "--confirm", type=int, default=500, help="signatures to confirm for the count check"

@@ -17,7 +17,9 @@ def test_an_advocate_cannot_delete_cases_with_a_forged_bulk_action(as_user, advo
         {"action": "delete_selected", "_selected_action": [family.pk], "post": "yes"},
     )
 
-    assert response.status_code in {403, 200}
+    # 403, the list again, or (now that advocates have an action of their own, the
+    # export) the admin's "no such action" redirect: never a deletion.
+    assert response.status_code in {403, 200, 302}
     assert Family.objects.filter(pk=family.pk).exists()
 
 
