@@ -52,7 +52,8 @@ Summary = dict[str, Any]
 def summaries(families: QuerySet[Family], level: Level) -> Iterator[Summary]:
     """Each case's summary at `level`, streamed, with the day fixed once."""
     today = timezone.localdate()
-    for records in iter_case_records(families):
+    # Only the internal level reads the private fields: the others never decrypt them.
+    for records in iter_case_records(families, private=level == Level.INTERNAL):
         yield case_summary(records, level, today=today)
 
 

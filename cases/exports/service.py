@@ -95,9 +95,11 @@ def export_cases(
     filters: str = "",
     request: HttpRequest | None = None,
 ) -> ExportFile:
-    """The export of `families` (already filtered, and narrowed to what `user` may
-    open) at `level`. Raises `ExportRefused` beyond the reader's role, `ValueError`
-    for a layout and format that do not go together."""
+    """The export of `families` (filtered) at `level`, narrowed again here to what
+    `user` may open, so that no caller can export a case its reader cannot see. Raises
+    `ExportRefused` beyond the reader's role, `ValueError` for a layout and format
+    that do not go together."""
+    families = families.filter(pk__in=Family.objects.visible_to(user).values("pk"))
     cases = families.count()
     level = check_export(user=user, level=level, request=request, cases=cases)
     fmt = check_layout(level, layout, fmt)

@@ -111,3 +111,25 @@ def test_supervisors_have_no_cap(settings, supervisor):
     assert max_cases(supervisor) is None
     assert check_export(user=supervisor, level="internal", cases=100_000) is Level.INTERNAL
     assert refusals() == []
+
+
+def test_the_service_leaves_out_a_case_its_reader_cannot_open_whatever_it_is_given(advocate):
+    from cases.exports.service import export_cases
+    from cases.models import Family
+    from tests.factories import FamilyFactory
+
+    FamilyFactory(reference="F-2026-0001")
+    FamilyFactory(reference="F-2026-0002", restricted=True)
+
+    export = export_cases(
+        user=advocate,
+        level=Level.ADVOCACY,
+        layout="cases",
+        fmt="csv",
+        families=Family.objects.all(),  # a caller that forgot to narrow
+    )
+
+    text = b"".join(export.chunks).decode("utf-8-sig")
+    assert export.cases == 1
+    assert "F-2026-0001" in text
+    assert "F-2026-0002" not in text
