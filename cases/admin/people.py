@@ -246,18 +246,20 @@ class PersonAdmin(PersonMerging, CaseRecordAdmin):
         (title, names), *rest = fieldsets
         return [(title, {**names, "fields": [*names["fields"], "not_a_duplicate"]}), *rest]
 
-    def change_view(
+    def render_change_form(
         self,
         request: HttpRequest,
-        object_id: str,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
         form_url: str = "",
-        extra_context: dict | None = None,
+        obj: Any = None,
     ) -> HttpResponse:
-        """The page lists the possible duplicates of the person, under any spelling."""
-        extra_context = extra_context or {}
-        if request.method == "GET" and (person := self.get_object(request, object_id)):
-            extra_context["possible_duplicates"] = matching.duplicates_of(person, user=request.user)
-        return super().change_view(request, object_id, form_url, extra_context)
+        """A recorded person's page lists their possible duplicates, under any spelling
+        (the object the page already loaded, not a second read)."""
+        if obj is not None and request.method == "GET":
+            context["possible_duplicates"] = matching.duplicates_of(obj, user=request.user)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description=_("name (Latin script)"), ordering="name_latin")
     def latin_name_or_description(self, person: Person) -> str:

@@ -26,6 +26,7 @@ confirmation, unsubscribe and erase links show a page with a button that POSTs.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
@@ -330,39 +331,53 @@ def resend(request: HttpRequest) -> HttpResponse:
     )
 
 
-@csrf_exempt  # RFC 8058 one-click: the mail provider POSTs without a CSRF token
-@require_http_methods(["GET", "HEAD", "POST"])
-def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+def _mailed_link(
+    request: HttpRequest,
+    token: str,
+    link: signing.Link,
+    act: Callable[..., object],
+    template: str,
+    title: str,
+) -> HttpResponse:
+    """A link from a signer's mail: GET shows what it will do, POST does it."""
     try:
-        signature = signing.signature_for_token(token, signing.Link.UNSUBSCRIBE)
+        signature = signing.signature_for_token(token, link)
     except signing.LinkProblem as problem:
         return _link_problem(request, problem)
     done = request.method == "POST"
     if done:
-        signing.signature_unsubscribe(signature=signature)
+        act(signature=signature)
     return _page(
         request,
-        "public/sign_unsubscribe.html",
-        {"done": done, "page_title": translation.gettext("No more mail")},
+        template,
+        {"done": done, "page_title": title},
         target=signing.signing_target(signature.petition.slug),
+    )
+
+
+@csrf_exempt  # RFC 8058 one-click: the mail provider POSTs without a CSRF token
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    return _mailed_link(
+        request,
+        token,
+        signing.Link.UNSUBSCRIBE,
+        signing.signature_unsubscribe,
+        "public/sign_unsubscribe.html",
+        translation.gettext("No more mail"),
     )
 
 
 @csrf_exempt  # the token in the address is the secret; see the module's docstring
 @require_http_methods(["GET", "HEAD", "POST"])
 def erase(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        signature = signing.signature_for_token(token, signing.Link.ERASE)
-    except signing.LinkProblem as problem:
-        return _link_problem(request, problem)
-    done = request.method == "POST"
-    if done:
-        signing.signature_erase(signature=signature)
-    return _page(
+    return _mailed_link(
         request,
+        token,
+        signing.Link.ERASE,
+        signing.signature_erase,
         "public/sign_erase.html",
-        {"done": done, "page_title": translation.gettext("Erase your signature")},
-        target=signing.signing_target(signature.petition.slug),
+        translation.gettext("Erase your signature"),
     )
 
 
