@@ -16,9 +16,9 @@ summary, a timeline item, a government's answer) is held to this rule:
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 
 from cases.models import Family, Person
@@ -28,8 +28,11 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+_CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
+
+
 def has_cjk(word: str) -> bool:
-    return any("\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" for char in word)
+    return not word.isascii() and _CJK.search(word) is not None
 
 
 def _word_character(char: str) -> bool:
@@ -37,66 +40,74 @@ def _word_character(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
-def name_words(person: Person) -> set[str]:
-    """The words of every name and alias the person is known by, folded."""
-    names = [person.name_latin, person.name_uyghur, person.name_chinese]
-    names += person.aliases.splitlines() if person.aliases else []
+def name_words(people: Iterable[Person]) -> set[str]:
+    """The words of every name and alias these people are known by, folded."""
+    names = " ".join(
+        name
+        for person in people
+        for name in (person.name_latin, person.name_uyghur, person.name_chinese, person.aliases)
+        if name
+    )
+    # Folded together: one normalisation for a case's people, not one a name (a case
+    # export folds every name of every case).
     words: set[str] = set()
-    for name in names:
-        for word in fold(name).split():
-            word = word.strip(".,;:!?()[]\"'“”‘’«»")
-            if len(word) >= 2 or has_cjk(word):
-                words.add(word)
+    for word in fold(names).split():
+        word = word.strip(".,;:!?()[]\"'“”‘’«»")
+        if len(word) >= 2 or has_cjk(word):
+            words.add(word)
     return words
 
 
-@dataclass(frozen=True)
 class Consent:
-    """What a family's people agreed to, as a test for any text about them."""
+    """What a family's people agreed to, as a test for any text about them.
 
-    anyone_consented: bool
-    unnamed_words: frozenset[str]  # words of names that must not appear
+    The words of their names are folded when a text is first tested, and the named
+    people's only once a text holds a word of an unnamed person's name (to see whether
+    it is a word they share): most texts hold none, and an export tests a text or two
+    of every case."""
+
+    def __init__(self, people: Iterable[Person]) -> None:
+        people = list(people)
+        self.anyone_consented = any(p.consent != Person.Consent.NONE for p in people)
+        self._named = [p for p in people if p.consent == Person.Consent.NAMED]
+        self._unnamed = [p for p in people if p.consent != Person.Consent.NAMED]
 
     @classmethod
     def of(cls, people: Iterable[Person]) -> Consent:
         """The consent of these people (a family's members, separated relatives and
         reporting contact)."""
-        people = list(people)
-        named_words: set[str] = set()
-        unnamed: set[str] = set()
-        for person in people:
-            if person.consent == Person.Consent.NAMED:
-                named_words |= name_words(person)
-            else:
-                unnamed |= name_words(person)
-        return cls(
-            anyone_consented=any(p.consent != Person.Consent.NONE for p in people),
-            unnamed_words=frozenset(unnamed - named_words),
-        )
+        return cls(people)
 
     @cached_property
-    def _unnamed(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The unnamed words that count at the start of a word, and the Chinese ones
-        that count anywhere."""
-        chinese = tuple(word for word in self.unnamed_words if has_cjk(word))
-        return tuple(self.unnamed_words.difference(chinese)), chinese
+    def _unnamed_words(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The words of unnamed people's names that count at the start of a word, and
+        the Chinese ones that count anywhere."""
+        words = name_words(self._unnamed)
+        chinese = tuple(word for word in words if has_cjk(word))
+        return tuple(words.difference(chinese)), chinese
 
-    def names_someone_unnamed(self, text: str) -> bool:
-        if not text or not self.unnamed_words:
-            return False
-        folded = fold(text)
-        word_starts, anywhere = self._unnamed
-        if any(word in folded for word in anywhere):
-            return True
+    @cached_property
+    def _named_words(self) -> set[str]:
+        return name_words(self._named)
+
+    def _words_in(self, folded: str) -> Iterator[str]:
+        """The unnamed people's words that `folded` text holds."""
+        word_starts, anywhere = self._unnamed_words
+        yield from (word for word in anywhere if word in folded)
         # As `(?<!\w)word`, with `str.find`: a regular expression per word would be
         # compiled again for every text once the `re` module's cache is full.
         for word in word_starts:
             at = folded.find(word)
             while at != -1:
                 if at == 0 or not _word_character(folded[at - 1]):
-                    return True
+                    yield word
+                    break
                 at = folded.find(word, at + 1)
-        return False
+
+    def names_someone_unnamed(self, text: str) -> bool:
+        if not text or not self._unnamed:
+            return False
+        return any(word not in self._named_words for word in self._words_in(fold(text)))
 
     def allows(self, text: str) -> str:
         """The text if it names nobody unnamed, else ""."""

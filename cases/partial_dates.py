@@ -11,6 +11,7 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django import forms
@@ -99,6 +100,14 @@ def _coerce(value: Any) -> PartialDate | None:
     return PartialDate.parse(str(value))
 
 
+@lru_cache(maxsize=4096)
+def _stored(text: str) -> PartialDate:
+    """A date as the database holds it, parsed once: dates repeat (a year of birth, the
+    month a detention began), a `PartialDate` is immutable, and an export of many
+    cases parses hundreds of thousands of them."""
+    return PartialDate.parse(text)
+
+
 _ABOUT = re.compile(
     r"^(?:about|around|approx\.?|approximately|circa|ca?\.|~)\s*(?P<date>\d{4}(?:-\d{2})?)$", re.I
 )
@@ -169,7 +178,7 @@ class PartialDateField(models.Field):
         return name, path, args, kwargs
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
-        return _coerce(value)
+        return _stored(value) if value else None
 
     def to_python(self, value: Any) -> PartialDate | None:
         try:

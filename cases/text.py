@@ -19,6 +19,7 @@ aliases, case names, officials and bodies, teams, and later the petition signers
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -252,8 +253,25 @@ class NameListField(_NameFieldMixin, models.TextField):
     default_validators = [validate_name_list]
 
 
+def _ignorable_pattern() -> re.Pattern[str]:
+    """`_DEFAULT_IGNORABLE` but ZWNJ, as one character class."""
+    ranges = []
+    for low, high in _DEFAULT_IGNORABLE:
+        if low <= ord(ZWNJ) <= high:
+            ranges += [(low, ord(ZWNJ) - 1), (ord(ZWNJ) + 1, high)]
+        else:
+            ranges.append((low, high))
+    return re.compile(
+        "[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges if a <= b) + "]"
+    )
+
+
+_IGNORABLE_BUT_ZWNJ = _ignorable_pattern()
+
+
 def isolate(value: str) -> str:
     """The text without direction controls, wrapped in a first-strong isolate, so a
     right-to-left name cannot reorder the text around it (in HTML, mail, CSV or PDF)."""
-    cleaned = "".join(c for c in value if c == ZWNJ or not _is_default_ignorable(c))
+    # ASCII holds no default-ignorable character (the first is U+00AD).
+    cleaned = value if value.isascii() else _IGNORABLE_BUT_ZWNJ.sub("", value)
     return f"{FIRST_STRONG_ISOLATE}{cleaned}{POP_DIRECTIONAL_ISOLATE}" if cleaned else ""

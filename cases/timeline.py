@@ -19,16 +19,14 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
-from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from cases.choices import choice_label
 from cases.models import (
     ConditionChange,
     Family,
@@ -46,20 +44,6 @@ from cases.text import isolate
 
 # Tie-break for items that were never "recorded" on their own (a separation's start).
 _BEGINNING = dt.datetime.min.replace(tzinfo=dt.UTC)
-
-
-@lru_cache(maxsize=256)
-def _choice_labels(field: models.Field, language: str | None) -> dict[Any, str]:
-    return {value: str(label) for value, label in field.flatchoices}
-
-
-def choice_label(instance: models.Model, name: str) -> str:
-    """What `instance.get_<name>_display()` gives, each label translated once per
-    language: Django's own translates every label of the field on every call (it hashes
-    them), which is most of the time an export of many cases takes."""
-    field = instance._meta.get_field(name)
-    value = getattr(instance, field.attname)
-    return _choice_labels(field, get_language()).get(value, value)
 
 
 class ItemKind(StrEnum):

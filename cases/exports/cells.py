@@ -29,9 +29,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-FORMULA_STARTS = ("=", "+", "-", "@")
+FORMULA_STARTS = frozenset("=+-@")
 # Characters that neutralise a cell even before any whitespace is trimmed.
-CONTROL_STARTS = ("\t", "\r")
+CONTROL_STARTS = frozenset("\t\r")
+_RISKY_FIRST = FORMULA_STARTS | CONTROL_STARTS
 BOM = "\ufeff"
 # Rows are gathered into chunks of about this many characters before they are sent.
 CHUNK_CHARS = 16 * 1024
@@ -40,16 +41,20 @@ CHUNK_CHARS = 16 * 1024
 def safe_cell(value: Any) -> str:
     """The text a CSV cell should hold for `value`: None is empty, numbers and dates are
     written plainly, and text that a spreadsheet would run as a formula gets a `'` first."""
-    if value is None:
+    if isinstance(value, str):  # most cells: tested first
+        text = value
+    elif value is None:
         return ""
-    if isinstance(value, bool):
+    elif isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float | Decimal):
+    elif isinstance(value, int | float | Decimal):
         return str(value)
-    if isinstance(value, dt.date | dt.datetime):
+    elif isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
-    text = str(value)
-    if text.startswith(CONTROL_STARTS) or text.lstrip().startswith(FORMULA_STARTS):
+    else:
+        text = str(value)
+    first = text[:1]
+    if first in _RISKY_FIRST or (first.isspace() and text.lstrip()[:1] in FORMULA_STARTS):
         return "'" + text
     return text
 

@@ -1,8 +1,11 @@
 """The files of a case export, as chunks of bytes: one writer per layout and format.
 
-Every row and every document is drawn from `case_summary(records, level)` (the one
-redaction function) over `iter_case_records(families)`, so a format can only show what
-the summary already holds at that level; nothing here reads a model field itself.
+Every row and every document is drawn from `cases.exports.summary` (where redaction
+is decided once): a row per case from `case_brief`, anything else from `case_summary`,
+over `iter_case_records(families)`, so a format can only show what the summary already
+holds at that level; nothing here reads a model field itself. Each layout reads only
+the records and fields it is drawn from: a row per case, the cases, their members,
+separations and contacts, and of those only the fields the row shows.
 Public statistics are the exception: counts only, from `cases.exports.statistics`.
 
 - CSV (`cases`, `people`): one flat row per case or per separated person, UTF-8 with a
@@ -30,13 +33,23 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cases.exports import statistics
 from cases.exports.cells import CHUNK_CHARS, csv_lines, safe_cell
 from cases.exports.levels import Format, Level, User
 from cases.exports.records import iter_case_records
-from cases.exports.summary import SCHEMA_VERSION, case_summary
+from cases.exports.summary import (
+    BRIEF_FIELDS,
+    BRIEF_RECORDS,
+    EVERY_PART,
+    SCHEMA_VERSION,
+    Part,
+    case_brief,
+    case_summary,
+    records_read,
+)
 from cases.models import Family
 
 SCHEMA_ID = "urn:reunite:schema:case-export-v1"
@@ -49,12 +62,16 @@ Row = Sequence[Any]
 Summary = dict[str, Any]
 
 
-def summaries(families: QuerySet[Family], level: Level) -> Iterator[Summary]:
-    """Each case's summary at `level`, streamed, with the day fixed once."""
-    today = timezone.localdate()
+def summaries(
+    families: QuerySet[Family], level: Level, parts: frozenset[Part] = EVERY_PART
+) -> Iterator[Summary]:
+    """Each case's summary at `level` with `parts`, streamed, with the day fixed once.
+    Only the records those parts are made of are read."""
+    today, language = timezone.localdate(), get_language()
     # Only the internal level reads the private fields: the others never decrypt them.
-    for records in iter_case_records(families, private=level == Level.INTERNAL):
-        yield case_summary(records, level, today=today)
+    records = iter_case_records(families, private=level == Level.INTERNAL, read=records_read(parts))
+    for case in records:
+        yield case_summary(case, level, today=today, parts=parts, language=language)
 
 
 # --- Rows: one per case, one per separated person ---------------------------------------
@@ -86,33 +103,22 @@ def case_header() -> list[str]:
     ]
 
 
-def case_row(summary: Summary) -> list[Any]:
-    separations = summary["separations"]
-    contacts = summary["government_contacts"]
-    # The latest contact by its date (partial dates sort as ISO text); the one recorded
-    # last among those of the same date.
-    last = (
-        max(enumerate(contacts), key=lambda pair: (pair[1]["contacted_on"] or "", pair[0]))[1]
-        if contacts
-        else None
-    )
-    open_follow_ups = sorted(
-        c["follow_up_on"] for c in contacts if c["follow_up_on"] and not c["response_on"]
-    )
+def case_row(brief: Summary) -> list[Any]:
+    last = brief["last_contact"]
     return [
-        summary["reference"],
-        summary["name"],
-        _country(summary["host_country"]),
-        _label(summary["status"]),
-        len({s["person"] for s in separations}),
-        "; ".join(f"{s['person']}: {_label(s['status']) or ''}" for s in separations),
+        brief["reference"],
+        brief["name"],
+        brief["host_country"],
+        brief["status"],
+        len({person for person, _status in brief["separations"]}),
+        "; ".join(f"{person}: {status or ''}" for person, status in brief["separations"]),
         last["contacted_on"] if last else None,
-        _country(last["government"]) if last else None,
+        last["government"] if last else None,
         last["body"] if last else None,
-        last["outcome"]["label"] if last else None,
-        any(c["awaiting_response"] for c in contacts),
-        open_follow_ups[0] if open_follow_ups else None,
-        any(c["follow_up_overdue"] for c in contacts),
+        last["outcome"] if last else None,
+        brief["awaiting_response"],
+        brief["next_follow_up"],
+        brief["follow_up_overdue"],
     ]
 
 
@@ -159,12 +165,20 @@ def people_rows(summary: Summary) -> Iterator[list[Any]]:
 
 
 def _case_rows(families: QuerySet[Family], level: Level) -> Iterator[list[Any]]:
-    for summary in summaries(families, level):
-        yield case_row(summary)
+    today, language = timezone.localdate(), get_language()
+    records = iter_case_records(
+        families, private=level == Level.INTERNAL, read=BRIEF_RECORDS, fields=BRIEF_FIELDS
+    )
+    for case in records:
+        yield case_row(case_brief(case, level, today=today, language=language))
+
+
+# What a row per separated person is drawn from: neither contacts nor the timeline.
+PERSON_ROW_PARTS = frozenset({Part.MEMBERS, Part.SEPARATIONS})
 
 
 def _people_rows(families: QuerySet[Family], level: Level) -> Iterator[list[Any]]:
-    for summary in summaries(families, level):
+    for summary in summaries(families, level, PERSON_ROW_PARTS):
         yield from people_rows(summary)
 
 

@@ -11,10 +11,14 @@ summaries and every export format read one thing.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
-from django.db.models import F, Model, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import F, Field, Model, QuerySet
+from django.db.models.base import ModelState
 
 from cases.models import (
     ConditionChange,
@@ -22,14 +26,17 @@ from cases.models import (
     GovernmentContact,
     Membership,
     Person,
+    Petition,
     PetitionEvent,
     Separation,
     StatusChange,
+    Team,
     TimelineEntry,
 )
 from cases.timeline import CaseRecords
 
 CHUNK = 500
+User = get_user_model()
 
 # Fields no export shows at any level (`cases.exports.summary`): never read for one, so
 # never decrypted either.
@@ -48,21 +55,76 @@ INTERNAL_ONLY: dict[type[Model], tuple[str, ...]] = {
 }
 
 
-def _unread(private: bool, *paths: tuple[str, type[Model]]) -> list[str]:
-    """The fields to defer of each (path, model) a query loads: "" is its own model."""
-    fields = []
-    for path, model in paths:
-        names = NEVER_READ.get(model, ()) + (INTERNAL_ONLY.get(model, ()) if not private else ())
-        fields += [f"{path}__{name}" if path else name for name in names]
-    return fields
+def _fields(model: type[Model], private: bool, only: Sequence[str] | None) -> list[Field]:
+    """The concrete fields of `model` a query reads: all (or `only` these, with the
+    primary key) but those no export shows and, below the internal level, the private
+    ones."""
+    unread = NEVER_READ.get(model, ()) + (INTERNAL_ONLY.get(model, ()) if not private else ())
+    fields = (
+        model._meta.concrete_fields
+        if only is None
+        else [model._meta.pk, *(model._meta.get_field(name) for name in only)]
+    )
+    return [field for field in fields if field.name not in unread]
+
+
+@dataclass(frozen=True)
+class Join:
+    """A model a query reads: its own (`path` "") or one reached through foreign keys
+    ("person", "separation__person"), as `select_related` would, with `only` these
+    fields (None: every field an export may show), and the `extra` annotations of the
+    query set on the instance under their own names."""
+
+    path: str
+    model: type[Model]
+    only: tuple[str, ...] | None = None
+    extra: tuple[str, ...] = ()
+
+
+def _instances(queryset: QuerySet, joins: Sequence[Join], *, private: bool) -> Iterator[Model]:
+    """The rows of `queryset` as instances of its model, with the related instances of
+    `joins` cached on them, read in chunks through a database cursor.
+
+    What `select_related` and `Model.from_db` give, built from `values_list` rows (the
+    fields' own conversions, decryption included, applied) without `Model.__init__`'s
+    walk over every field of the model: an export of many cases spent most of its time
+    there. A field that was not read is deferred, as with `defer()`."""
+    plan = []
+    names: list[str] = []
+    for join in joins:
+        fields = _fields(join.model, private, join.only)
+        parent, _sep, name = join.path.rpartition("__")
+        link = None
+        if join.path:
+            owner = next(j.model for j in joins if j.path == parent)
+            link = owner._meta.get_field(name)
+        start = len(names)
+        names += [f"{join.path}__{field.name}" if join.path else field.name for field in fields]
+        names += join.extra
+        attnames = [field.attname for field in fields] + list(join.extra)
+        plan.append((join, attnames, start, len(names), parent, link))
+    # The state of a saved instance loaded from this database, as `Model.from_db` sets it.
+    state = type("LoadedState", (ModelState,), {"adding": False, "db": queryset.db})
+    for row in queryset.values_list(*names).iterator(chunk_size=CHUNK):
+        built: dict[str, Model | None] = {}
+        for join, attnames, start, end, parent, link in plan:
+            if join.path and row[start] is None:  # a null foreign key: no related row
+                instance = None
+            else:
+                instance = join.model.__new__(join.model)
+                instance.__dict__.update(zip(attnames, row[start:end], strict=True))
+                instance._state = state()
+            built[join.path] = instance
+            if link is not None and built[parent] is not None:
+                link.set_cached_value(built[parent], instance)
+        yield built[""]
 
 
 class _Groups:
-    """Rows of one query ordered by case: `take(case_id)` returns that case's rows."""
+    """Records in order of case: `take(case_id)` returns that case's records."""
 
-    def __init__(self, queryset: QuerySet, key: str = "family_id") -> None:
-        rows = queryset.iterator(chunk_size=CHUNK)
-        self._groups = itertools.groupby(rows, key=lambda row: getattr(row, key))
+    def __init__(self, records: Iterator[Any], key: str = "family_id") -> None:
+        self._groups = itertools.groupby(records, key=attrgetter(key))
         self._current: tuple[int, list[Any]] | None = None
         self._done = False
 
@@ -86,84 +148,124 @@ class _Groups:
         return []
 
 
-def iter_case_records(families: QuerySet[Family], *, private: bool = True) -> Iterator[CaseRecords]:
+class _Nothing:
+    """A kind of record the export does not read."""
+
+    def take(self, case_id: int) -> list[Any]:
+        return []
+
+
+EVERY_KIND = frozenset({"contacts", "status_changes", "conditions", "entries", "petition_events"})
+
+
+def iter_case_records(
+    families: QuerySet[Family],
+    *,
+    private: bool = True,
+    read: frozenset[str] = EVERY_KIND,
+    fields: Mapping[type[Model], tuple[str, ...]] | None = None,
+) -> Iterator[CaseRecords]:
     """Each case of `families` (already narrowed to what the reader may open) with its
-    records, in reference order of primary key; nine queries in all.
+    records, in order of primary key: one query for the cases, one for their
+    memberships, one for their separations, and one for each kind of record in `read`
+    (`CaseRecords` field names; nine queries in all). A kind not read is empty.
 
     Fields no export shows are not loaded (`NEVER_READ`); with `private=False` (the
     advocacy level) nor are the private ones only the internal level shows
-    (`INTERNAL_ONLY`). Reading one of them anyway would cost a query per record."""
+    (`INTERNAL_ONLY`); with `fields`, only those of each model it names (and the
+    primary key). Reading another field anyway would cost a query per record.
+    """
     families = families.order_by("pk")
     ids = families.values("pk")
-    memberships = _Groups(
-        Membership.objects.filter(family__in=ids)
-        .select_related("person")
-        .defer(*_unread(private, ("person", Person)))
-        .order_by("family_id", "pk")
+    fields = fields or {}
+
+    def model(path: str, model: type[Model]) -> Join:
+        return Join(path, model, only=fields.get(model))
+
+    def groups(kind: str, queryset: QuerySet, *joins: Join, key: str = "family_id") -> Any:
+        if kind not in read and kind not in ("memberships", "separations"):
+            return _Nothing()
+        return _Groups(_instances(queryset, joins, private=private), key)
+
+    person = model("person", Person)
+    actor = Join("actor", User, only=(User.USERNAME_FIELD,))
+    memberships = groups(
+        "memberships",
+        Membership.objects.filter(family__in=ids).order_by("family_id", "pk"),
+        model("", Membership),
+        person,
     )
-    separations = _Groups(
-        Separation.objects.filter(family__in=ids)
-        .select_related("person")
-        .defer(*_unread(private, ("", Separation), ("person", Person)))
-        .order_by("family_id", "pk")
+    separations = groups(
+        "separations",
+        Separation.objects.filter(family__in=ids).order_by("family_id", "pk"),
+        model("", Separation),
+        person,
     )
-    changes = _Groups(
-        StatusChange.objects.filter(family__in=ids)
-        .select_related("actor", "separation__person")
-        .defer(
-            *_unread(
-                private,
-                ("", StatusChange),
-                ("separation", Separation),
-                ("separation__person", Person),
-            )
-        )
-        .order_by("family_id", "pk")
+    changes = groups(
+        "status_changes",
+        StatusChange.objects.filter(family__in=ids).order_by("family_id", "pk"),
+        model("", StatusChange),
+        actor,
+        model("separation", Separation),
+        model("separation__person", Person),
     )
     # A person's conditions belong to every case they are on: reached through their
     # memberships and through their separations (one query each).
-    member_conditions = _Groups(
+    member_conditions = groups(
+        "conditions",
         ConditionChange.objects.filter(person__memberships__family__in=ids)
         .annotate(case_id=F("person__memberships__family_id"))
-        .select_related("actor")
-        .defer(*_unread(private, ("", ConditionChange)))
         .order_by("case_id", "pk"),
+        Join("", ConditionChange, extra=("case_id",)),
+        actor,
         key="case_id",
     )
-    separated_conditions = _Groups(
+    separated_conditions = groups(
+        "conditions",
         ConditionChange.objects.filter(person__separations__family__in=ids)
         .annotate(case_id=F("person__separations__family_id"))
-        .select_related("actor")
-        .defer(*_unread(private, ("", ConditionChange)))
         .order_by("case_id", "pk"),
+        Join("", ConditionChange, extra=("case_id",)),
+        actor,
         key="case_id",
     )
-    contacts = _Groups(GovernmentContact.objects.filter(family__in=ids).order_by("family_id", "pk"))
-    entries = _Groups(
-        TimelineEntry.objects.filter(family__in=ids)
-        .defer(*_unread(private, ("", TimelineEntry)))
-        .order_by("family_id", "pk")
+    contacts = groups(
+        "contacts",
+        GovernmentContact.objects.filter(family__in=ids).order_by("family_id", "pk"),
+        model("", GovernmentContact),
     )
-    events = _Groups(
+    entries = groups(
+        "entries",
+        TimelineEntry.objects.filter(family__in=ids).order_by("family_id", "pk"),
+        model("", TimelineEntry),
+    )
+    events = groups(
+        "petition_events",
         PetitionEvent.objects.filter(petition__families__in=ids)
         .annotate(case_id=F("petition__families"))
-        .select_related("petition")
         .order_by("case_id", "pk"),
+        Join("", PetitionEvent, extra=("case_id",)),
+        Join("petition", Petition),
         key="case_id",
     )
-    cases = families.select_related("team", "reporting_contact").defer(
-        *_unread(private, ("", Family), ("reporting_contact", Person))
-    )
-    for family in cases.iterator(chunk_size=CHUNK):
-        conditions = {c.pk: c for c in member_conditions.take(family.pk)}
-        conditions.update({c.pk: c for c in separated_conditions.take(family.pk)})
+    case_joins = [model("", Family)]
+    case_fields = fields.get(Family)
+    if case_fields is None or "team" in case_fields:
+        case_joins.append(Join("team", Team, only=("name",)))
+    if case_fields is None or "reporting_contact" in case_fields:
+        case_joins.append(model("reporting_contact", Person))
+    cases = _instances(families, case_joins, private=private)
+    for family in cases:
+        pk = family.pk
+        conditions = {c.pk: c for c in member_conditions.take(pk)}
+        conditions.update({c.pk: c for c in separated_conditions.take(pk)})
         yield CaseRecords(
             family=family,
-            memberships=memberships.take(family.pk),
-            separations=separations.take(family.pk),
-            status_changes=changes.take(family.pk),
+            memberships=memberships.take(pk),
+            separations=separations.take(pk),
+            status_changes=changes.take(pk),
             conditions=sorted(conditions.values(), key=lambda c: c.pk),
-            contacts=contacts.take(family.pk),
-            entries=entries.take(family.pk),
-            petition_events=events.take(family.pk),
+            contacts=contacts.take(pk),
+            entries=entries.take(pk),
+            petition_events=events.take(pk),
         )

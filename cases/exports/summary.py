@@ -1,8 +1,10 @@
-"""A case summary at a redaction level: the one function every export row passes
-through (`case_summary`), whatever the format.
+"""A case summary at a redaction level: what every export row passes through,
+whatever the format.
 
-Every format (CSV, XLSX, JSON, PDF, the dossiers for UN bodies) is drawn from this
-nested document and nothing else, so what a level may show is decided here once.
+Every format (CSV, XLSX, JSON, PDF, the dossiers for UN bodies) is drawn from the
+nested document of `case_summary` (or, for a row per case, its short form
+`case_brief`) and nothing else, so what a level may show is decided here once, by one
+class (`_Redactor`) for both.
 
 - Never, at any level: a person's contact details, evidence files, who holds which
   case (caseworkers), the blind search index.
@@ -22,20 +24,22 @@ nested document and nothing else, so what a level may show is decided here once.
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from enum import StrEnum
+from functools import cached_property, lru_cache
 from typing import Any
 
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from cases.choices import choice_label, translated
 from cases.consent import Consent
 from cases.exports.levels import Level
-from cases.models import GovernmentContact, Person, Separation
+from cases.models import Family, GovernmentContact, Membership, Person, Separation
 from cases.partial_dates import PartialDate
-from cases.timeline import CaseRecords, Reader, choice_label, timeline_of
+from cases.timeline import CaseRecords, Reader, timeline_of
 
 SCHEMA_VERSION = 1
 
@@ -48,89 +52,202 @@ def _date(value: PartialDate | dt.date | dt.datetime | None) -> str | None:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
+class Part(StrEnum):
+    """The parts of a summary beyond the case's own fields. A layout asks for the parts
+    it shows: a row per case reads neither the members' details nor the timeline, and
+    what is not asked for is neither loaded (`records_read`) nor redacted."""
+
+    MEMBERS = "members"
+    SEPARATIONS = "separations"
+    STATUS_HISTORY = "status_history"  # of each separation
+    CONTACTS = "government_contacts"
+    TIMELINE = "timeline"
+
+
+EVERY_PART = frozenset(Part)
+
+# What a brief (`case_brief`: a case in one row) is drawn from: these fields of these
+# models and the contacts; no more is loaded. Naming a person takes every name, the
+# consent, and what an unnamed person is described by (`Person.unnamed_label`).
+BRIEF_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
+    Family: ("reference", "name", "status", "host_country", "reporting_contact"),
+    Membership: ("family", "person", "role"),
+    Separation: ("family", "person", "status"),
+    Person: (
+        *("name_latin", "name_uyghur", "name_chinese", "aliases", "consent"),
+        *("description", "birth_date"),
+    ),
+    GovernmentContact: (
+        *("family", "contacted_on", "government", "body", "direction", "outcome"),
+        *("response_on", "follow_up_on"),
+    ),
+}
+BRIEF_RECORDS = frozenset({"contacts"})
+
+
+def records_read(parts: frozenset[Part]) -> frozenset[str]:
+    """The kinds of `CaseRecords` a summary of `parts` reads, beyond the case, its
+    memberships and its separations (always read: names, consent and pseudonyms come
+    from them)."""
+    kinds = set()
+    if parts & {Part.CONTACTS, Part.TIMELINE}:
+        kinds.add("contacts")
+    if parts & {Part.STATUS_HISTORY, Part.TIMELINE}:
+        kinds.add("status_changes")
+    if Part.TIMELINE in parts:
+        kinds |= {"conditions", "entries", "petition_events"}
+    return frozenset(kinds)
+
+
 @lru_cache(maxsize=1024)
 def _country_name(code: str, language: str | None) -> str:
     return str(countries.name(code))
 
 
-def _country(value: Any) -> dict[str, str] | None:
-    # Each name looked up once a language: django-countries translates it on every call.
-    return (
-        {"code": value.code, "name": _country_name(value.code, get_language())} if value else None
-    )
+def _country_code(instance: models.Model, name: str) -> str:
+    """A country field's code as loaded: its descriptor builds a `Country` on every access."""
+    if name in instance.__dict__:
+        return instance.__dict__[name] or ""
+    return getattr(instance, name).code or ""  # not loaded: the descriptor reads it
 
 
 def _choice(value: str, label: str) -> dict[str, str] | None:
     return {"code": value, "label": str(label)} if value else None
 
 
-def _choice_of(instance: models.Model, name: str) -> dict[str, str] | None:
-    return _choice(getattr(instance, name), choice_label(instance, name))
-
-
-def pseudonyms(records: CaseRecords) -> dict[int, str]:
+class Pseudonyms:
     """Every person on the case by pk: "Child 2 of F-2026-0042". The same person keeps
     the same pseudonym in every export while the case's members stay the same: the
     number is their place among the members of that role, in the order they were added.
-    People on the case only through a separation are numbered as relatives after them."""
-    reference = records.family.reference
-    labels: dict[int, str] = {}
-    seen: dict[str, int] = {}
-    member = _("%(role)s %(number)d of %(reference)s")  # translated once a case, not a person
-    for membership in sorted(records.memberships, key=lambda m: m.pk):
-        seen[membership.role] = number = seen.get(membership.role, 0) + 1
-        labels.setdefault(
-            membership.person_id,
-            member
-            % {"role": choice_label(membership, "role"), "number": number, "reference": reference},
-        )
-    relatives = 0
-    for separation in sorted(records.separations, key=lambda s: s.pk):
-        if separation.person_id not in labels:
-            relatives += 1
-            labels[separation.person_id] = _("Relative %(number)d of %(reference)s") % {
-                "number": relatives,
-                "reference": reference,
-            }
-    return labels
+    People on the case only through a separation are numbered as relatives after them.
+
+    Numbered at once, worded when asked for (a row per case names only the separated)."""
+
+    def __init__(self, records: CaseRecords, language: str | None = None) -> None:
+        self.reference = records.family.reference
+        self.language = language or get_language()
+        # pk -> (their first membership, or None for a separated relative; their number)
+        self.places: dict[int, tuple[Membership | None, int]] = {}
+        seen: dict[str, int] = {}
+        for membership in sorted(records.memberships, key=lambda m: m.pk):
+            seen[membership.role] = number = seen.get(membership.role, 0) + 1
+            self.places.setdefault(membership.person_id, (membership, number))
+        relatives = 0
+        for separation in sorted(records.separations, key=lambda s: s.pk):
+            if separation.person_id not in self.places:
+                relatives += 1
+                self.places[separation.person_id] = (None, relatives)
+
+    def __getitem__(self, pk: int) -> str:
+        membership, number = self.places[pk]
+        if membership is None:
+            wording = translated(
+                gettext_noop("Relative %(number)d of %(reference)s"), self.language
+            )
+            return wording % {"number": number, "reference": self.reference}
+        wording = translated(gettext_noop("%(role)s %(number)d of %(reference)s"), self.language)
+        return wording % {
+            "role": choice_label(membership, "role", self.language),
+            "number": number,
+            "reference": self.reference,
+        }
+
+
+def pseudonyms(records: CaseRecords, language: str | None = None) -> dict[int, str]:
+    """Every person's pseudonym on the case, by pk (`Pseudonyms`)."""
+    every = Pseudonyms(records, language)
+    return {pk: every[pk] for pk in every.places}
 
 
 class _Redactor:
-    """One case's summary at one level."""
+    """One case's summary at one level. What only some parts need (consent, the
+    pseudonyms, each person's label) is worked out when first asked for."""
 
-    def __init__(self, records: CaseRecords, level: Level, today: dt.date) -> None:
+    def __init__(
+        self,
+        records: CaseRecords,
+        level: Level,
+        today: dt.date,
+        parts: frozenset[Part],
+        language: str | None = None,
+    ) -> None:
         if level not in (Level.INTERNAL, Level.ADVOCACY):
             raise ValueError(f"no case summary at level {level!r}")
         self.records = records
         self.internal = level == Level.INTERNAL
         self.today = today
-        people = list(records.people.values())
-        if records.family.reporting_contact is not None:
-            people.append(records.family.reporting_contact)
-        self.consent = Consent.of(people)
-        self.pseudonyms = pseudonyms(records)
-        self.separated = {s.pk: s.person_id for s in records.separations}
-        # Each person's place in "members" (the order `members()` lists them in).
-        order = [m.person_id for m in sorted(records.memberships, key=lambda m: m.pk)]
-        order += [s.person_id for s in records.separations]
-        self.member_index = {pk: index for index, pk in enumerate(dict.fromkeys(order))}
-        self.labels = {
-            pk: str(person) if self.internal or self.named(person) else self.pseudonyms[pk]
-            for pk, person in records.people.items()
-        }
+        self.parts = parts
+        # The active language, read once (a context-local lookup each time): by the
+        # caller, once an export, where it is given.
+        self.language = language or get_language()
+        self.people = records.people
+        self._labels: dict[int, str] = {}
+
+    @cached_property
+    def separated(self) -> dict[int, int]:
+        """Each separation's person, by the separation's pk."""
+        return {s.pk: s.person_id for s in self.records.separations}
+
+    @cached_property
+    def consent(self) -> Consent:
+        people = dict(self.people)
+        contact = self.records.family.reporting_contact
+        if contact is not None:
+            people.setdefault(contact.pk, contact)
+        return Consent.of(people.values())
+
+    @cached_property
+    def pseudonyms(self) -> Pseudonyms:
+        return Pseudonyms(self.records, self.language)
+
+    @cached_property
+    def member_index(self) -> dict[int, int]:
+        """Each person's place in "members" (the order `members()` lists them in)."""
+        order = [m.person_id for m in sorted(self.records.memberships, key=lambda m: m.pk)]
+        order += [s.person_id for s in self.records.separations]
+        return {pk: index for index, pk in enumerate(dict.fromkeys(order))}
+
+    def label(self, pk: int) -> str:
+        """How the person is called at this level: their name, or their pseudonym."""
+        if pk not in self._labels:
+            person = self.people[pk]
+            self._labels[pk] = str(person) if self.named(person) else self.pseudonyms[pk]
+        return self._labels[pk]
+
+    @property
+    def labels(self) -> dict[int, str]:
+        return {pk: self.label(pk) for pk in self.people}
 
     def named(self, person: Person) -> bool:
         return self.internal or person.consent == Person.Consent.NAMED
 
     def text(self, value: str) -> str:
         """Free text as this level may show it."""
-        return value if self.internal else self.consent.allows(value)
+        return value if self.internal or not value else self.consent.allows(value)
+
+    def label_of(self, instance: models.Model, name: str) -> str | None:
+        """The label of a choice field's value (None when blank)."""
+        return choice_label(instance, name, self.language) if getattr(instance, name) else None
+
+    def choice_of(self, instance: models.Model, name: str) -> dict[str, str] | None:
+        value = getattr(instance, name)
+        return {"code": value, "label": self.label_of(instance, name)} if value else None
+
+    def country_name(self, instance: models.Model, name: str) -> str | None:
+        """The name of the country a country field holds, each looked up once a language:
+        django-countries translates it on every call."""
+        code = _country_code(instance, name)
+        return _country_name(code, self.language) if code else None
+
+    def country(self, instance: models.Model, name: str) -> dict[str, str] | None:
+        code = _country_code(instance, name)
+        return {"code": code, "name": _country_name(code, self.language)} if code else None
 
     def person(self, person: Person, role: str, role_label: str) -> dict[str, Any]:
         named = self.named(person)
         birth = person.birth_date
         summary: dict[str, Any] = {
-            "label": self.labels[person.pk],
+            "label": self.label(person.pk),
             "role": _choice(role, role_label),
             "named": named,
             "names": {
@@ -141,22 +258,22 @@ class _Redactor:
             }
             if named
             else None,
-            "gender": _choice_of(person, "gender"),
+            "gender": self.choice_of(person, "gender"),
             "born": _date(birth) if named or birth is None else str(birth.year),
             "born_approximately": person.birth_date_approximate,
-            "ethnicity": _choice_of(person, "ethnicity"),
-            "citizenship": _country(person.citizenship),
-            "whereabouts": _choice_of(person, "whereabouts"),
-            "country": _country(person.location_country),
-            "condition": _choice_of(person, "condition"),
+            "ethnicity": self.choice_of(person, "ethnicity"),
+            "citizenship": self.country(person, "citizenship"),
+            "whereabouts": self.choice_of(person, "whereabouts"),
+            "country": self.country(person, "location_country"),
+            "condition": self.choice_of(person, "condition"),
             "charge": person.charge,
             "sentence_years": person.sentence_years,
             "sentence_start": _date(person.sentence_start),
             "sentence_end": _date(person.sentence_end),
             "last_contact": _date(person.last_contact),
-            "consent": _choice_of(person, "consent"),
+            "consent": self.choice_of(person, "consent"),
             # Inside the Uyghur region, the prefecture is as fine as advocacy may go.
-            "detention_prefecture": _choice_of(person, "detention_place_prefecture"),
+            "detention_prefecture": self.choice_of(person, "detention_place_prefecture"),
             # Whether one is on file, for the UN forms; the number itself is internal.
             "id_number_held": bool(person.id_number),
         }
@@ -171,7 +288,7 @@ class _Redactor:
 
     def members(self) -> list[dict[str, Any]]:
         members = [
-            self.person(m.person, m.role, choice_label(m, "role"))
+            self.person(m.person, m.role, choice_label(m, "role", self.language))
             for m in sorted(self.records.memberships, key=lambda m: m.pk)
         ]
         listed = {m.person_id for m in self.records.memberships}
@@ -181,8 +298,8 @@ class _Redactor:
                 members.append(self.person(separation.person, "relative", _("Separated relative")))
         return members
 
-    def separation(self, separation: Separation) -> dict[str, Any]:
-        history = [
+    def status_history(self, separation: Separation) -> list[dict[str, Any]]:
+        return [
             {
                 "from": _choice(change.from_status, change.from_label),
                 "to": _choice(change.to_status, change.to_label),
@@ -193,21 +310,24 @@ class _Redactor:
             for change in self.records.status_changes
             if change.separation_id == separation.pk
         ]
+
+    def separation(self, separation: Separation) -> dict[str, Any]:
         summary = {
-            "person": self.labels[separation.person_id],
+            "person": self.label(separation.person_id),
             # Their place in "members": labels of unnamed people need not be unique.
             "member": self.member_index[separation.person_id],
             "since": _date(separation.since),
-            "circumstance": _choice_of(separation, "circumstance"),
-            "status": _choice_of(separation, "status"),
-            "status_history": history,
+            "circumstance": self.choice_of(separation, "circumstance"),
+            "status": self.choice_of(separation, "status"),
             # What the UN Working Groups ask (cases/exports/un.py).
-            "last_seen_prefecture": _choice_of(separation, "last_seen_prefecture"),
+            "last_seen_prefecture": self.choice_of(separation, "last_seen_prefecture"),
             "responsible_forces": self.text(separation.responsible_forces),
             "detention_ordered_by": self.text(separation.detention_ordered_by),
             "detention_legal_basis": self.text(separation.detention_legal_basis),
             "no_inquiry_reason": self.text(separation.no_inquiry_reason),
         }
+        if Part.STATUS_HISTORY in self.parts:
+            summary["status_history"] = self.status_history(separation)
         if self.internal:
             summary |= {
                 "details": separation.details,
@@ -215,27 +335,32 @@ class _Redactor:
             }
         return summary
 
+    def awaiting_response(self, contact: GovernmentContact) -> bool:
+        return contact.direction == GovernmentContact.Direction.WE_ASKED and not contact.response_on
+
+    def follow_up_overdue(self, contact: GovernmentContact) -> bool:
+        return bool(
+            contact.follow_up_on and contact.follow_up_on < self.today and not contact.response_on
+        )
+
     def contact(self, contact: GovernmentContact) -> dict[str, Any]:
-        answered = bool(contact.response_on)
+        about = self.separated.get(contact.separation_id)
         summary = {
-            "government": _country(contact.government),
-            "body_kind": _choice_of(contact, "body_kind"),
+            "government": self.country(contact, "government"),
+            "body_kind": self.choice_of(contact, "body_kind"),
             "body": contact.body,
             "official": contact.official,
             # From the loaded separations: `contact.separation` would be a query a contact.
-            "about": self.labels.get(self.separated.get(contact.separation_id)),
+            "about": self.label(about) if about is not None else None,
             "contacted_on": _date(contact.contacted_on),
-            "direction": _choice_of(contact, "direction"),
-            "channel": _choice_of(contact, "channel"),
+            "direction": self.choice_of(contact, "direction"),
+            "channel": self.choice_of(contact, "channel"),
             "summary": self.text(contact.summary),
-            "outcome": {"code": contact.outcome, "label": contact.outcome_label},
+            "outcome": {"code": contact.outcome, "label": contact.outcome_label_in(self.language)},
             "response_on": _date(contact.response_on),
             "follow_up_on": _date(contact.follow_up_on),
-            "awaiting_response": contact.direction == GovernmentContact.Direction.WE_ASKED
-            and not answered,
-            "follow_up_overdue": bool(
-                contact.follow_up_on and contact.follow_up_on < self.today and not answered
-            ),
+            "awaiting_response": self.awaiting_response(contact),
+            "follow_up_overdue": self.follow_up_overdue(contact),
         }
         if self.internal:
             summary["intermediary"] = contact.intermediary
@@ -267,29 +392,72 @@ class _Redactor:
         family = self.records.family
         if self.internal:
             return family.name
-        anyone_named = any(self.named(p) for p in self.records.people.values())
+        anyone_named = any(self.named(p) for p in self.people.values())
         return (self.consent.allows(family.name) or None) if anyone_named else None
+
+    def brief(self) -> dict[str, Any]:
+        """The case in a row: its separations' latest status, its last government
+        contact and what is still open (from `BRIEF_FIELDS` only)."""
+        family = self.records.family
+        contacts = self.records.contacts
+        # The latest contact by its date (partial dates sort as ISO text); the one
+        # recorded last among those of the same date.
+        last = max(
+            enumerate(contacts),
+            key=lambda pair: (_date(pair[1].contacted_on) or "", pair[0]),
+            default=None,
+        )
+        last = last[1] if last else None
+        open_follow_ups = sorted(
+            _date(c.follow_up_on) for c in contacts if c.follow_up_on and not c.response_on
+        )
+        separations = sorted(self.records.separations, key=lambda s: s.pk)
+        return {
+            "reference": family.reference,
+            "name": self.case_name(),
+            "host_country": self.country_name(family, "host_country"),
+            "status": self.label_of(family, "status"),
+            "separations": [
+                (self.label(s.person_id), self.label_of(s, "status")) for s in separations
+            ],
+            "last_contact": {
+                "contacted_on": _date(last.contacted_on),
+                "government": self.country_name(last, "government"),
+                "body": last.body,
+                "outcome": last.outcome_label_in(self.language),
+            }
+            if last
+            else None,
+            "awaiting_response": any(self.awaiting_response(c) for c in contacts),
+            "next_follow_up": open_follow_ups[0] if open_follow_ups else None,
+            "follow_up_overdue": any(self.follow_up_overdue(c) for c in contacts),
+        }
 
     def summary(self) -> dict[str, Any]:
         family = self.records.family
         summary: dict[str, Any] = {
             "reference": family.reference,
             "name": self.case_name(),
-            "status": _choice_of(family, "status"),
-            "host_country": _country(family.host_country),
+            "status": self.choice_of(family, "status"),
+            "host_country": self.country(family, "host_country"),
             "opened_on": _date(family.created_at),
             "updated_on": _date(family.updated_at),
             "public_summary": self.text(family.public_summary),
-            "members": self.members(),
-            "separations": [
-                self.separation(s) for s in sorted(self.records.separations, key=lambda s: s.pk)
-            ],
-            "government_contacts": [self.contact(c) for c in self.records.contacts],
-            "timeline": self.timeline(),
         }
+        if Part.MEMBERS in self.parts:
+            summary["members"] = self.members()
+        if self.parts & {Part.SEPARATIONS, Part.STATUS_HISTORY}:
+            separations = sorted(self.records.separations, key=lambda s: s.pk)
+            summary["separations"] = [self.separation(s) for s in separations]
+        if Part.CONTACTS in self.parts:
+            summary["government_contacts"] = [self.contact(c) for c in self.records.contacts]
+        if Part.TIMELINE in self.parts:
+            summary["timeline"] = self.timeline()
         if self.internal:
             summary |= {
-                "priority": _choice(str(family.priority), choice_label(family, "priority")),
+                "priority": _choice(
+                    str(family.priority), choice_label(family, "priority", self.language)
+                ),
                 "team": family.team.name if family.team else None,
                 "restricted": family.restricted,
                 "internal_summary": family.internal_summary,
@@ -298,7 +466,24 @@ class _Redactor:
 
 
 def case_summary(
-    records: CaseRecords, level: Level, *, today: dt.date | None = None
+    records: CaseRecords,
+    level: Level,
+    *,
+    today: dt.date | None = None,
+    parts: frozenset[Part] = EVERY_PART,
+    language: str | None = None,
 ) -> dict[str, Any]:
-    """The case as `level` may show it (the rules: the module docstring)."""
-    return _Redactor(records, level, today or timezone.localdate()).summary()
+    """The case as `level` may show it (the rules: the module docstring), with the
+    `parts` asked for (every part: the whole document the JSON schema describes), in
+    `language` (the active one: a stream of cases reads it once and passes it)."""
+    redactor = _Redactor(records, level, today or timezone.localdate(), parts, language)
+    return redactor.summary()
+
+
+def case_brief(
+    records: CaseRecords, level: Level, *, today: dt.date, language: str | None = None
+) -> dict[str, Any]:
+    """The case in one row as `level` may show it (`_Redactor.brief`), from the records
+    of `BRIEF_FIELDS` and `BRIEF_RECORDS` alone: what a row per case needs, read in a
+    fraction of the time the whole document takes."""
+    return _Redactor(records, level, today, frozenset(), language).brief()

@@ -11,9 +11,11 @@ from django.db.models import F, Q
 from django.db.models.functions import Cast, Left, Length, Now
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from cases.choices import choice_label, translated
 from cases.models.families import Family, Separation
 from cases.partial_dates import PartialDateField, validate_not_in_future
 from cases.text import (
@@ -155,9 +157,16 @@ class GovernmentContact(models.Model):
 
     @property
     def outcome_label(self) -> str:
+        return self.outcome_label_in()
+
+    def outcome_label_in(self, language: str | None = None) -> str:
+        """The outcome, or whether they answered at all, in `language` (the active one)."""
         if self.outcome:
-            return str(self.get_outcome_display())
-        return str(_("Responded") if self.response_on else _("No response yet"))
+            return choice_label(self, "outcome", language)
+        language = language or get_language()
+        if self.response_on:
+            return translated(gettext_noop("Responded"), language)
+        return translated(gettext_noop("No response yet"), language)
 
     def clean(self) -> None:
         if self.separation_id and self.family_id and self.separation.family_id != self.family_id:

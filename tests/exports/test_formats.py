@@ -24,8 +24,8 @@ from cases.exports import formats
 from cases.exports.cells import BOM
 from cases.exports.levels import Format, Level
 from cases.exports.service import Layout
-from cases.models import Family, Membership, Separation
-from tests.exports.conftest import NAMED, UNCONSENTED_NAMES, build_marked_case
+from cases.models import Family, Membership, Person, Separation
+from tests.exports.conftest import NAMED, UNCONSENTED_NAMES, build_marked_case, consent
 from tests.factories import (
     FamilyFactory,
     GovernmentContactFactory,
@@ -163,6 +163,32 @@ def test_the_cases_csv_has_one_flat_row_per_case(marked_case):
     quiet = dict(zip(header, next(r for r in rows if r[0] != reference), strict=True))
     shown = ("Case name", "Separated people", "Last government contact", "Follow-up overdue")
     assert [quiet[column] for column in shown] == ["", "0", "", "false"]
+
+
+@pytest.mark.parametrize(
+    ("case_name", "advocacy_shows"),
+    [
+        ("Nurlan Kamalova's appeal", "Nurlan Kamalova's appeal"),  # the named mother only
+        ("Kamalova family", "Kamalova family"),  # a family name the named mother shares
+        ("Search for Erkinjan", ""),  # the unconsented son's given name
+        ("Erkinjanning dadisi", ""),  # with a Uyghur suffix
+    ],
+)
+def test_a_case_row_names_the_case_only_as_consent_allows(case_name, advocacy_shows):
+    family = FamilyFactory(name=case_name)
+    mother = consent(PersonFactory(name_latin="Nurlan Kamalova"), Person.Consent.NAMED)
+    son = consent(PersonFactory(name_latin="Erkinjan Kamalova"), Person.Consent.ANONYMISED)
+    MembershipFactory(family=family, person=mother, role=Membership.Role.MOTHER)
+    MembershipFactory(family=family, person=son, role=Membership.Role.CHILD)
+
+    names = {
+        level: dict(zip(*csv_rows(exported(level, Layout.CASES, Format.CSV)), strict=True))[
+            "Case name"
+        ]
+        for level in (Level.ADVOCACY, Level.INTERNAL)
+    }
+
+    assert names == {Level.ADVOCACY: advocacy_shows, Level.INTERNAL: case_name}
 
 
 def test_the_people_csv_has_one_row_per_separated_person(marked_case):
