@@ -18,7 +18,8 @@ The lists:
   timeline, and no separated person heard from, dated within that time (`quiet`);
 - separations whose status has not changed for `STALE_AFTER_DAYS`: open ones whose last
   status change was recorded longer ago, or never (`stale_separations`);
-- recent changes by others on these cases, from the audit trail (`recent_changes`);
+- recent changes by others on these cases, from the audit trail (`recent_changes`): to
+  their records, to the people on them, and merges of those people and their undos;
 - published petitions for these cases, with their signature counts.
 """
 
@@ -35,6 +36,7 @@ from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import (
+    Case,
     CharField,
     Count,
     Exists,
@@ -44,6 +46,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
     Window,
 )
 from django.db.models.functions import Cast, Coalesce, Greatest
@@ -51,12 +54,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from cases import merging
 from cases.models import (
     AuditEvent,
     Family,
     FamilyQuerySet,
     GovernmentContact,
     Membership,
+    PersonMerge,
     Petition,
     PetitionText,
     Separation,
@@ -80,6 +85,8 @@ FAMILY_CONTACT_KINDS = (
 )
 CLOSED_SEPARATIONS = (Separation.Status.REUNITED, Separation.Status.CLOSED)
 CHANGE_ACTIONS = (AuditEvent.Action.CREATE, AuditEvent.Action.CHANGE, AuditEvent.Action.DELETE)
+PERSON = "cases.person"  # the audit trail's `object_type`s of a person and of a merge
+MERGE = PersonMerge._meta.label_lower
 
 # --- Whose cases ----------------------------------------------------------------------
 
@@ -198,15 +205,28 @@ def with_stale_separation(
     return families.filter(Exists(stale))
 
 
+def _on_cases(families: FamilyQuerySet | OuterRef) -> list[models.QuerySet]:
+    """The memberships and the separations of these cases (or of the case referred to)."""
+    lookup = "family" if isinstance(families, OuterRef) else "family__in"
+    return [model.objects.filter(**{lookup: families}) for model in (Membership, Separation)]
+
+
 def _person_keys(families: FamilyQuerySet | OuterRef) -> list[models.QuerySet]:
     """The ids, as audit-trail text, of the people on these cases (members, separated)."""
-    lookup = "family" if isinstance(families, OuterRef) else "family__in"
     return [
-        model.objects.filter(**{lookup: families})
-        .annotate(key=Cast("person_id", CharField()))
-        .values("key")
-        for model in (Membership, Separation)
+        rows.annotate(key=Cast("person_id", CharField())).values("key")
+        for rows in _on_cases(families)
     ]
+
+
+def _merge_keys(families: FamilyQuerySet | OuterRef) -> models.QuerySet:
+    """The ids, as audit-trail text, of the merges of someone on these cases: after a
+    merge its kept record is on them, after its undo the merged one may be again."""
+    on_cases = Q()
+    for rows in _on_cases(families):
+        people = rows.values("person_id")
+        on_cases |= Q(kept__in=people) | Q(merged__in=people)
+    return PersonMerge.objects.filter(on_cases).annotate(key=Cast("pk", CharField())).values("key")
 
 
 def _changes_by_others(user: AbstractBaseUser, since: dt.datetime) -> models.QuerySet:
@@ -222,14 +242,14 @@ def recent_changes(
     now: dt.datetime | None = None,
 ) -> models.QuerySet[AuditEvent]:
     """What others created, changed or deleted in the last `days` on these cases: their
-    records (the audit trail's case reference) and the people on them."""
+    records (the audit trail's case reference), the people on them, and the merges of
+    those people and their undos (`cases.merging`)."""
     since = (now or timezone.now()) - dt.timedelta(days=days)
     members, separated = _person_keys(families)
-    on_people = Q(object_type="cases.person") & (
-        Q(object_id__in=members) | Q(object_id__in=separated)
-    )
+    on_people = Q(object_type=PERSON) & (Q(object_id__in=members) | Q(object_id__in=separated))
+    merges = Q(object_type=MERGE, object_id__in=_merge_keys(families))
     return _changes_by_others(user, since).filter(
-        Q(case_reference__in=families.values("reference")) | on_people
+        Q(case_reference__in=families.values("reference")) | on_people | merges
     )
 
 
@@ -239,10 +259,12 @@ def changed_cases(
     """The cases `recent_changes` would list changes on."""
     events = _changes_by_others(user, timezone.now() - dt.timedelta(days=days))
     members, separated = _person_keys(OuterRef(OuterRef("pk")))
+    merges = _merge_keys(OuterRef(OuterRef(OuterRef("pk"))))  # events, merges, memberships
     return families.filter(
         Exists(events.filter(case_reference=OuterRef("reference")))
-        | Exists(events.filter(object_type="cases.person", object_id__in=members))
-        | Exists(events.filter(object_type="cases.person", object_id__in=separated))
+        | Exists(events.filter(object_type=PERSON, object_id__in=members))
+        | Exists(events.filter(object_type=PERSON, object_id__in=separated))
+        | Exists(events.filter(object_type=MERGE, object_id__in=merges))
     )
 
 
@@ -302,7 +324,7 @@ class Change:
     reference: str
     url: str
     record: str  # the kind of record, e.g. "government contact"
-    action: str
+    action: str  # the audit trail's (create, change, delete), or merging.MERGED or UNDONE
     fields: list[str]
     actor: str
     at: dt.datetime
@@ -478,14 +500,37 @@ def _record_label(object_type: str, field_names: list[str]) -> tuple[str, list[s
     return str(model._meta.verbose_name), labels
 
 
+def _merge_subject(families: FamilyQuerySet) -> Coalesce:
+    """Of the merge an audit row is about, the record on these cases (the kept one first),
+    its id as text: the person the dashboard links the merge to."""
+    merge = PersonMerge.objects.annotate(key=Cast("pk", CharField())).filter(
+        key=OuterRef(OuterRef("object_id"))
+    )
+    return Coalesce(
+        *(
+            Subquery(
+                rows.filter(Exists(merge.filter(**{record: OuterRef("person")})))
+                .annotate(key=Cast("person_id", CharField()))
+                .order_by("family__reference")
+                .values("key")[:1]
+            )
+            for record in ("kept", "merged")
+            for rows in _on_cases(families)
+        )
+    )
+
+
 def _changes(
     families: FamilyQuerySet, user: AbstractBaseUser, now: dt.datetime, more_url: str
 ) -> Section[Change]:
     members, separated = _person_keys(families)
-    event = OuterRef("object_id")
+    # The person a row is about: the one changed, or the one a merge is linked to.
+    subject = Case(When(object_type=MERGE, then=_merge_subject(families)), default=F("object_id"))
+    event = OuterRef("subject")
     events = (
         recent_changes(families, user=user, now=now)
         .select_related("actor")
+        .annotate(subject=subject)
         .annotate(
             family_pk=Subquery(
                 Family.objects.filter(reference=OuterRef("case_reference")).values("pk")[:1]
@@ -509,18 +554,19 @@ def _changes(
     items = []
     for row in rows:
         record, fields = _record_label(row.object_type, row.fields)
-        if row.object_type == "cases.person":
-            url = reverse("admin:cases_person_change", args=[row.object_id])
+        if row.object_type in (PERSON, MERGE):
+            url = reverse("admin:cases_person_change", args=[row.subject]) if row.subject else ""
             reference = row.person_reference or ""
         else:
             url = _family_url(row.family_pk) if row.family_pk else ""
             reference = row.case_reference
+        merged = row.object_type == MERGE and row.detail in (merging.MERGED, merging.UNDONE)
         items.append(
             Change(
                 reference=reference,
                 url=url,
                 record=record,
-                action=row.action,
+                action=row.detail if merged else row.action,
                 fields=fields,
                 actor=row.actor.get_username() if row.actor else "",
                 at=row.at,

@@ -50,7 +50,9 @@ logger = logging.getLogger(__name__)
 SEND_ON_WEEKDAY = 0  # Monday
 SEND_AT = dt.time(6, 0)  # local time (settings.TIME_ZONE)
 MAX_ATTEMPTS = 12  # 1+2+4+8+16+32 minutes, then six hourly tries: about seven hours
-TEMPLATE = "emails/weekly_digest"
+# Staff mail, with the staff templates: in English or Uyghur only (STAFF_LANGUAGES), unlike
+# the signers' mail in templates/emails/, which every public language translates.
+TEMPLATE = "staff/emails/weekly_digest"
 
 
 def iso_week(day: dt.date) -> str:

@@ -12,7 +12,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cases import access, services
+from cases import access, matching, services
 from cases.models import Family, Membership, Person, Separation
 from cases.partial_dates import PartialDateFormField, parse_birth, validate_not_in_future
 from cases.text import (
@@ -213,6 +213,11 @@ class PeopleForm(forms.Form):
     condition_source_url = forms.URLField(
         label=gettext_lazy("source link"), max_length=500, required=False
     )
+    not_a_duplicate = forms.BooleanField(
+        label=gettext_lazy("These are different people"),
+        required=False,
+        help_text=gettext_lazy("Tick only after checking the possible duplicates listed here."),
+    )
 
     SEPARATION_FIELDS = ("since", "status_effective_on", "separated_from")
     CONDITION_CHANGES = ("condition", "whereabouts", "location_place")
@@ -222,6 +227,7 @@ class PeopleForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.family = family
+        self.user = user
         members = access.visible(Person.objects.filter(memberships__family=family), user)
         if members.exists():
             self.fields["separated_from"].queryset = members
@@ -240,7 +246,7 @@ class PeopleForm(forms.Form):
             return [line for line in lines if isinstance(line, tuple) or line in self.fields]
 
         return [
-            (None, {"fields": ["people", "role"]}),
+            (None, {"fields": ["people", "role", "not_a_duplicate"]}),
             (
                 _("Separated together"),
                 {
@@ -275,8 +281,28 @@ class PeopleForm(forms.Form):
     def clean_people(self) -> list[Person]:
         return parse_people(self.cleaned_data["people"])
 
+    def check_duplicates(self, cleaned: dict[str, Any]) -> None:
+        """The add-person form's check (`PersonForm.check_duplicates`), for each line: the
+        people are added only once the caseworker says none is someone on record already,
+        under another spelling or script. A match on a case they cannot open says only
+        that it exists."""
+        if cleaned.get("not_a_duplicate"):
+            return
+        found = [
+            f"{person}: {matching.describe(match)}"
+            for person in cleaned.get("people") or ()
+            for match in matching.duplicates_of(person, user=self.user)
+        ]
+        if found:
+            heading = _(
+                "Possible duplicates: take them off the list and open their records "
+                "instead, or tick the box."
+            )
+            self.add_error("not_a_duplicate", [heading, *found])
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        self.check_duplicates(cleaned)
         if cleaned.get("circumstance"):
             self.separated_together = services.SeparatedTogether(
                 circumstance=cleaned["circumstance"],

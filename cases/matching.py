@@ -159,13 +159,14 @@ def possible_duplicates(
 def duplicates_of(
     person: Person, *, user: AbstractBaseUser | AnonymousUser
 ) -> list[PossibleDuplicate]:
-    """Possible duplicates of a person already recorded (on demand, for a case)."""
+    """Possible duplicates of a person: one recorded (their page lists them), or one being
+    entered, unsaved (the add-person form and "Add several people" ask first)."""
     return possible_duplicates(
         user=user,
         names=name_variants(person),
         birth_year=born_in(person),
         country=person.location_country.code if person.location_country else "",
-        exclude=[person.pk],
+        exclude=[person.pk] if person.pk is not None else [],
     )
 
 

@@ -37,6 +37,9 @@ from cases.models import (
 from cases.partial_dates import PartialDate
 
 SOURCE = "Reunite"
+# The audit trail's `detail` of a merge and of its undo (the dashboard tells them apart).
+MERGED = "merge"
+UNDONE = "merge undone"
 
 
 def _families_of(person: Person) -> set[int]:
@@ -137,7 +140,7 @@ def person_merge(*, kept: Person, merged: Person, actor: AbstractBaseUser) -> Pe
         % {"merged": merged, "kept": kept},
         actor,
     )
-    audit_record(action=AuditEvent.Action.CHANGE, actor=actor, obj=merge, detail="merge")
+    audit_record(action=AuditEvent.Action.CHANGE, actor=actor, obj=merge, detail=MERGED)
     return merge
 
 
@@ -174,5 +177,5 @@ def person_merge_undo(*, merge: PersonMerge, actor: AbstractBaseUser) -> PersonM
         % {"merged": merged, "kept": kept},
         actor,
     )
-    audit_record(action=AuditEvent.Action.CHANGE, actor=actor, obj=merge, detail="merge undone")
+    audit_record(action=AuditEvent.Action.CHANGE, actor=actor, obj=merge, detail=UNDONE)
     return merge

@@ -4,6 +4,8 @@ separated person, so a new case is saved with its separations and contacts at on
 
 Every family and person here is fictional."""
 
+import re
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
@@ -298,6 +300,82 @@ def test_the_service_refuses_to_separate_people_from_someone_not_on_the_case(cas
         )
 
     assert nothing_was_added(tohti)
+
+
+# --- Possible duplicates, as on the add-person form ---------------------------------------
+
+
+def test_people_who_may_be_on_record_already_are_listed_with_score_and_reason_first(
+    caseworker_client, admin_form, tohti
+):
+    recorded = PersonFactory(
+        name_latin="Memetjan Tursun", name_uyghur="مەمەتجان تۇرسۇن", birth_date="1990"
+    )
+    elsewhere = FamilyFactory(reference="F-2026-0301")
+    MembershipFactory(family=elsewhere, person=recorded)
+
+    response = post_people(
+        caseworker_client, admin_form, tohti, people="Ayshe Tohti\n买买提江·吐尔逊, 1991"
+    )
+
+    assert response.status_code == 200
+    [heading, line] = response.context["adminform"].form.errors["not_a_duplicate"]
+    assert heading.startswith("Possible duplicates")
+    assert line.startswith(f"{isolate('买买提江·吐尔逊')}: ")  # which line it is about
+    assert "Memetjan Tursun" in line
+    assert "F-2026-0301" in line
+    assert "90%" in line
+    assert "birth year differs by 1" in line
+    assert "birth year differs by 1" in response.text  # on the page, before anything is saved
+    assert nothing_was_added(tohti)
+
+
+def test_people_confirmed_as_someone_else_are_added(caseworker_client, admin_form, tohti):
+    MembershipFactory(person=PersonFactory(name_latin="Memetjan Tursun"))
+
+    response = post_people(
+        caseworker_client,
+        admin_form,
+        tohti,
+        people="Ayshe Tohti\nMamutjan Tursun",
+        not_a_duplicate="on",
+    )
+
+    assert response.status_code == 302
+    assert Person.objects.filter(name_latin="Mamutjan Tursun").exists()
+    assert tohti.memberships.count() == 3
+
+
+def test_a_match_on_a_case_one_cannot_open_shows_no_name_reference_or_detail(
+    as_user, worker, other_worker, admin_form
+):
+    mine = FamilyFactory(name="Tohti")
+    mine.caseworkers.add(worker)
+    hidden = FamilyFactory(name="Qadir", reference="F-2026-0302", restricted=True)
+    hidden.caseworkers.add(other_worker)
+    someone = PersonFactory(
+        name_latin="Ablikim Qadir",
+        name_uyghur="ئابلىكىم قادىر",
+        birth_date="2001",
+        location_place="Camp near Aksu",
+    )
+    MembershipFactory(family=hidden, person=someone)
+
+    response = post_people(as_user(worker), admin_form, mine, people="Ablekim Kadir, 2001")
+
+    assert response.status_code == 200
+    [_heading, line] = response.context["adminform"].form.errors["not_a_duplicate"]
+    assert line == (
+        f"{isolate('Ablekim Kadir')}: "
+        "A possible match exists in a case you cannot open; ask a supervisor."
+    )
+    page = response.text
+    assert "ask a supervisor" in page
+    form = page.split('id="family_add_people_form"')[1]
+    for detail in ("Ablikim", "ئابلىكىم", "Qadir", "F-2026-0302", "Aksu"):
+        assert detail not in form, detail
+    assert not re.search(r"\d%", form)  # no score either
+    assert not mine.memberships.exists()
 
 
 # --- Checked like the case's own page ---------------------------------------------------

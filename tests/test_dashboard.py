@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import dashboard
+from cases import dashboard, merging
 from cases.models import AuditEvent, Family, Petition, PetitionText, Separation, StatusChange
 from tests.factories import (
     FamilyFactory,
@@ -308,6 +308,60 @@ def test_recent_changes_are_others_changes_of_the_last_week_on_these_cases(worke
     assert board.changes.items[0].actor == ""
 
 
+def person_url(person):
+    return reverse("admin:cases_person_change", args=[person.pk])
+
+
+def test_merges_and_their_undos_are_recent_changes_linked_to_a_person_on_these_cases(
+    as_user, worker, other_worker, supervisor
+):
+    mine = assigned_case(worker, reference="F-2026-0081")
+    theirs = assigned_case(other_worker, reference="F-2026-0082")
+    kept = MembershipFactory(family=mine, person__name_latin="Ablikim Qadir").person
+    merged = MembershipFactory(family=theirs, person__name_latin="Ablekim Kadir").person
+    merge = merging.person_merge(kept=kept, merged=merged, actor=supervisor)
+    merging.person_merge_undo(merge=merge, actor=supervisor)
+
+    board = dashboard.dashboard(user=worker)
+    # The merged record came back to the other case: for its caseworker, it is the link.
+    their_board = dashboard.dashboard(user=other_worker)
+
+    assert board.changes.total == their_board.changes.total == 2
+    undo, merged_row = board.changes.items
+    assert [undo.action, merged_row.action] == [merging.UNDONE, merging.MERGED]
+    assert {undo.reference, merged_row.reference} == {"F-2026-0081"}
+    assert {undo.url, merged_row.url} == {person_url(kept)}
+    assert undo.actor == merged_row.actor == "sara"
+    assert {item.reference for item in their_board.changes.items} == {"F-2026-0082"}
+    assert {item.url for item in their_board.changes.items} == {person_url(merged)}
+    page = as_user(worker).get(INDEX).content.decode()
+    assert f'<a href="{person_url(kept)}">Two records of one person merged</a>' in page
+    assert f'<a href="{person_url(kept)}">The merge is undone: two records again.</a>' in page
+    assert "Kadir" not in page  # a merge shows no name
+    listed = as_user(worker).get(board.changes.more_url).context["cl"].result_list
+    assert [family.reference for family in listed] == ["F-2026-0081"]
+
+
+def test_a_merge_on_cases_one_does_not_follow_or_cannot_open_is_not_listed(
+    as_user, worker, other_worker, supervisor
+):
+    team = TeamFactory(members=[worker])
+    hidden = FamilyFactory(reference="F-2026-0083", team=team, restricted=True)
+    hidden.caseworkers.add(other_worker)
+    elsewhere = assigned_case(other_worker, reference="F-2026-0084")
+    for family in (hidden, elsewhere):
+        kept, merged = (MembershipFactory(family=family).person for _ in range(2))
+        merging.person_merge(kept=kept, merged=merged, actor=supervisor)
+    assigned_case(worker)  # their own case, with nothing merged
+
+    board = dashboard.dashboard(user=worker)
+    page = as_user(worker).get(INDEX).content.decode()
+
+    assert board.changes.total == 0
+    assert "F-2026-0083" not in page
+    assert "Two records of one person merged" not in page
+
+
 # --- Petitions ----------------------------------------------------------------------
 
 
@@ -375,11 +429,17 @@ def test_each_more_link_opens_a_family_list_with_the_same_cases(as_user, worker,
 
 
 def add_cases(count, caseworker, author):
-    """Cases with something in every list."""
+    """Cases with something in every list, recent changes of every kind among them: to
+    the case, to a person on it, and a merge of two records and its undo."""
     team = TeamFactory()
     for _ in range(count):
         family = assigned_case(caseworker, team=team)
+        family.caseworkers.add(author)  # who merges must open the case
         member = MembershipFactory(family=family).person
+        merge = merging.person_merge(
+            kept=member, merged=MembershipFactory(family=family).person, actor=author
+        )
+        merging.person_merge_undo(merge=merge, actor=author)
         status_changed(SeparationFactory(family=family), 500)
         follow_up(family, days_ago(2))
         follow_up(family, days_ago(-2))
@@ -407,7 +467,9 @@ def test_the_caseworkers_dashboard_costs_the_same_queries_for_3_or_30_cases(
     add_cases(27, worker, other_worker)
     many = queries_for(client)
 
-    assert dashboard.dashboard(user=worker).overdue.total == 30
+    board = dashboard.dashboard(user=worker)
+    assert board.overdue.total == 30
+    assert {merging.MERGED, merging.UNDONE} <= {item.action for item in board.changes.items}
     assert many == few
 
 

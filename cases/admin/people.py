@@ -105,15 +105,13 @@ class PersonForm(CaseRecordForm):
         script, is saved only once the caseworker says they are someone else."""
         if self.instance.pk is not None or self.reader is None or cleaned.get("not_a_duplicate"):
             return
-        scripts = ("name_latin", "name_uyghur", "name_chinese")
-        names = [cleaned.get(field) or "" for field in scripts]
-        born = cleaned.get("birth_date")
-        matches = matching.possible_duplicates(
-            user=self.reader,
-            names=names + (cleaned.get("aliases") or "").splitlines(),
-            birth_year=born.year if born else None,
-            country=str(cleaned.get("location_country") or ""),
+        names = ("name_latin", "name_uyghur", "name_chinese", "aliases")
+        entered = Person(
+            **{field: cleaned.get(field) or "" for field in names},
+            birth_date=cleaned.get("birth_date"),
+            location_country=cleaned.get("location_country") or "",
         )
+        matches = matching.duplicates_of(entered, user=self.reader)
         if matches:
             self.add_error(
                 "not_a_duplicate",

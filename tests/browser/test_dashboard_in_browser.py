@@ -1,5 +1,6 @@
 """The dashboard on the admin's front page in a real browser, in English and Uyghur
-(right-to-left): a caseworker's lists, each item a link to its record, "and N more"
+(right-to-left): a caseworker's lists, each item a link to its record (a merge of two
+records of one person, to the person), "and N more"
 opening the family list with the same cases; a supervisor's filter by caseworker, and
 the form error for one that names nobody. Every page passes axe-core under the strict
 CSP, with no request to another host.
@@ -16,9 +17,15 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from cases import merging
 from cases.models import GovernmentContact, StatusChange
 from tests.browser.test_responsiveness_in_browser import assert_clean, open_page
-from tests.factories import FamilyFactory, GovernmentContactFactory, SeparationFactory
+from tests.factories import (
+    FamilyFactory,
+    GovernmentContactFactory,
+    MembershipFactory,
+    SeparationFactory,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.slow]
 
@@ -65,8 +72,13 @@ def caseload(worker, other_worker):
 
 @pytest.mark.parametrize(("language", "direction"), LANGUAGES)
 def test_a_caseworker_reads_the_dashboard_follows_a_link_and_opens_the_rest(
-    page, live_server, sign_in, worker, caseload, language, direction
+    page, live_server, sign_in, worker, supervisor, caseload, language, direction
 ):
+    kept, merged = (
+        MembershipFactory(family=caseload[1], person__name_latin=name).person
+        for name in ("Ablikim Qadir", "Ablekim Kadir")
+    )
+    merging.person_merge(kept=kept, merged=merged, actor=supervisor)
     sign_in(worker)
     hosts = open_page(page, live_server, language, INDEX)
 
@@ -84,6 +96,12 @@ def test_a_caseworker_reads_the_dashboard_follows_a_link_and_opens_the_rest(
     assert (reference["x"] > due["x"]) == (direction == "rtl")
     stale = page.locator("#dashboard-stale")
     assert SEPARATED in stale.text_content()
+    # The supervisor's merge on one of these cases: linked to the person, no name shown.
+    [merge] = page.locator("#dashboard-changes tbody tr").all()
+    assert "F-2026-0002" in merge.text_content()
+    assert "Kadir" not in merge.text_content()
+    person = reverse("admin:cases_person_change", args=[kept.pk])
+    assert merge.get_by_role("link").get_attribute("href") == person
     # The dashboard sits above the app list, and is as wide as the page allows.
     dashboard_box = page.locator("#case-dashboard").bounding_box()
     app_list = page.locator("#content-main.app-list").bounding_box()
