@@ -289,7 +289,7 @@ class PeopleForm(forms.Form):
         if cleaned.get("not_a_duplicate"):
             return
         found = [
-            f"{person}: {matching.describe(match)}"
+            f"{person}: {matching.describe(match, user=self.user)}"
             for person in cleaned.get("people") or ()
             for match in matching.duplicates_of(person, user=self.user)
         ]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils.translation import gettext as _
@@ -59,19 +60,33 @@ def _script(name: str) -> str:
     return _("Latin script")
 
 
-def _name_score(one: str, other: str) -> tuple[int, str]:
-    if normalise_name(one).casefold() == normalise_name(other).casefold():
-        return 100, _("same name in %(script)s") % {"script": _script(one)}
-    if phonetic_key(one) and phonetic_key(one) == phonetic_key(other):
-        return 90, _("same name in another spelling (%(one)s, %(other)s)") % {
+@lru_cache(maxsize=100_000)
+def _compared(name: str) -> tuple[str, str, str]:
+    """What a name is compared by: folded, its phonetic key, read in Latin. Worked out
+    once a name, as an import's dry run compares each name with many others."""
+    return normalise_name(name).casefold(), phonetic_key(name), to_latin(name)
+
+
+def _name_score(one: str, other: str) -> int:
+    (folded, key, latin), (other_folded, other_key, other_latin) = _compared(one), _compared(other)
+    if folded == other_folded:
+        return 100
+    if key and key == other_key:
+        return 90
+    return round(fuzz.token_sort_ratio(latin, other_latin) * 0.85)
+
+
+def _why(one: str, other: str) -> str:
+    """Why two names scored as they did (`_name_score`)."""
+    value = _name_score(one, other)
+    if value == 100:
+        return _("same name in %(script)s") % {"script": _script(one)}
+    if value == 90:
+        return _("same name in another spelling (%(one)s, %(other)s)") % {
             "one": one,
             "other": other,
         }
-    ratio = fuzz.token_sort_ratio(to_latin(one), to_latin(other))
-    return round(ratio * 0.85), _("similar name (%(one)s, %(other)s)") % {
-        "one": one,
-        "other": other,
-    }
+    return _("similar name (%(one)s, %(other)s)") % {"one": one, "other": other}
 
 
 def born_in(person: Person) -> int | None:
@@ -86,30 +101,39 @@ def score(
     *,
     birth_year: int | None = None,
     country: str = "",
+    minimum: int = 0,
 ) -> tuple[int, tuple[str, ...]]:
-    """How likely `candidate` is the person named `names`, and why."""
-    best, reason = 0, ""
+    """How likely `candidate` is the person named `names`, and why. The reasons are
+    written only for a score of `minimum` or more: a finder that drops the rest (below
+    `THRESHOLD`) spends most of its time on reasons otherwise."""
+    best, pair = 0, None
     for name in names:
         for other in name_variants(candidate):
-            value, why = _name_score(name, other)
+            value = _name_score(name, other)
             if value > best:
-                best, reason = value, why
-    reasons = [reason] if reason else []
+                best, pair = value, (name, other)
     candidate_year = born_in(candidate)
-    if birth_year and candidate_year:
-        apart = abs(candidate_year - birth_year)
-        if apart == 0:
-            best += 5
-            reasons.append(_("born the same year"))
-        elif apart == 1:
-            reasons.append(_("birth year differs by 1"))
-        else:
-            best -= 15
-            reasons.append(_("born %(years)d years apart") % {"years": apart})
-    if country and candidate.location_country == country:
+    apart = abs(candidate_year - birth_year) if birth_year and candidate_year else None
+    if apart == 0:
+        best += 5
+    elif apart is not None and apart > 1:
+        best -= 15
+    same_country = bool(country) and candidate.location_country == country
+    if same_country:
         best += 3
+    value = max(0, min(best, 100))
+    if value < minimum:
+        return value, ()
+    reasons = [_why(*pair)] if pair else []
+    if apart == 0:
+        reasons.append(_("born the same year"))
+    elif apart == 1:
+        reasons.append(_("birth year differs by 1"))
+    elif apart is not None:
+        reasons.append(_("born %(years)d years apart") % {"years": apart})
+    if same_country:
         reasons.append(_("in the same country"))
-    return max(0, min(best, 100)), tuple(reasons)
+    return value, tuple(reasons)
 
 
 def possible_duplicates(
@@ -137,7 +161,9 @@ def possible_duplicates(
     )
     found = []
     for candidate in candidates:
-        value, reasons = score(names, candidate, birth_year=birth_year, country=country)
+        value, reasons = score(
+            names, candidate, birth_year=birth_year, country=country, minimum=THRESHOLD
+        )
         if value < THRESHOLD:
             continue
         if candidate.pk in visible:
@@ -170,12 +196,15 @@ def duplicates_of(
     )
 
 
-def describe(match: PossibleDuplicate) -> str:
-    """One line for a caseworker: who, the score, why (or only that a hidden one exists)."""
+def describe(match: PossibleDuplicate, *, user: AbstractBaseUser | AnonymousUser) -> str:
+    """One line for a caseworker: who, the cases of theirs the user may open, the score,
+    why (or only that a hidden one exists). A case the user cannot open is not named,
+    even for a person they may see through another."""
     reasons = "; ".join(match.reasons)
     if match.hidden:
         return reasons
-    references = ", ".join(f.reference for f in match.person.families.all()) or _("on no case")
+    cases = match.person.families.visible_to(user).order_by("reference")
+    references = ", ".join(cases.values_list("reference", flat=True)) or _("on no case")
     return _("%(person)s (%(cases)s): %(score)d%%, %(reasons)s") % {
         "person": match.person,
         "cases": references,

@@ -104,11 +104,11 @@ def test_reference_collisions_are_retried(caseworker, monkeypatch):
     taken = FamilyFactory(reference="F-2000-0001")
     calls = []
 
-    def stale_then_fresh(year):
+    def stale_then_fresh(year, count):
         calls.append(year)
-        return taken.reference if len(calls) == 1 else "F-2000-0002"
+        return [taken.reference if len(calls) == 1 else "F-2000-0002"]
 
-    monkeypatch.setattr(services, "_next_reference", stale_then_fresh)
+    monkeypatch.setattr(services, "_next_references", stale_then_fresh)
 
     family = services.family_create(family=Family(name="B"), actor=caseworker)
 

@@ -20,13 +20,14 @@ entries (caseworkers and supervisors). Anyone else gets 403 and an ACCESS_REFUSE
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 from uuid import UUID
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadhandler import MemoryFileUploadHandler, SkipFile
 from django.db import transaction
@@ -48,6 +49,7 @@ from cases.imports.rows import (
     CheckedSheet,
     ImportCase,
     ImportRow,
+    RowMatch,
     check_sheet,
     describe_person,
 )
@@ -132,26 +134,63 @@ def _label(choices: type, value: str) -> str:
 
 
 def _decision(
-    name: str, matches: list[PossibleDuplicate], chosen: str, label: str
+    name: str,
+    matches: list[PossibleDuplicate],
+    chosen: str,
+    label: str,
+    file_matches: Sequence[RowMatch] = (),
+    problem: str = "",
+    *,
+    user: AbstractBaseUser,
 ) -> dict[str, Any] | None:
-    """The select of a possible duplicate: a new person, or one of the visible matches."""
-    if not matches:
+    """The select of a possible duplicate: a new person, one of the visible matches, or
+    the person of an earlier row of the file (in another case)."""
+    if not matches and not file_matches:
         return None
-    options = [("", _("Choose…")), (NEW, _("A new person"))] + [
-        (str(m.person.pk), _("The same as %(person)s") % {"person": m.person})
-        for m in matches
-        if m.person is not None
-    ]
+    options = (
+        [("", _("Choose…")), (NEW, _("A new person"))]
+        + [
+            (str(m.person.pk), _("The same as %(person)s") % {"person": m.person})
+            for m in matches
+            if m.person is not None
+        ]
+        + [
+            (m.choice, _("The same as row %(row)d of this file") % {"row": m.row.number})
+            for m in file_matches
+            if not m.same_case
+        ]
+    )
     return {
         "name": name,
         "label": label,
-        "matches": [describe(match) for match in matches],
+        "matches": [describe(match, user=user) for match in matches]
+        + [_describe_row_match(match) for match in file_matches],
         "options": [(value, text, value == chosen) for value, text in options],
-        "missing": not chosen or chosen not in {value for value, _text in options[1:]},
+        "missing": bool(problem)
+        or not chosen
+        or chosen not in {value for value, _text in options[1:]},
+        "problem": problem,
     }
 
 
-def _row_view(row: ImportRow, decisions: Mapping[str, str]) -> dict[str, Any]:
+def _describe_row_match(match: RowMatch) -> str:
+    """An earlier row of the file, as `cases.matching.describe` tells a person on record."""
+    where = (
+        _("Row %(row)d of this file, in the same case")
+        if match.same_case
+        else _("Row %(row)d of this file")
+    ) % {"row": match.row.number}
+    return _("%(person)s (%(where)s): %(score)d%%, %(reasons)s") % {
+        "person": describe_person(match.row.person),
+        "where": where,
+        "score": match.score,
+        "reasons": "; ".join(match.reasons),
+    }
+
+
+def _row_view(
+    row: ImportRow, decisions: Mapping[str, str], *, user: AbstractBaseUser
+) -> dict[str, Any]:
     """One row of the preview: what would happen, its problems, its choices."""
     case: ImportCase = row.case
     actions = []
@@ -171,17 +210,20 @@ def _row_view(row: ImportRow, decisions: Mapping[str, str]) -> dict[str, Any]:
                 case.contact_matches,
                 decisions.get(row.contact_decision_name, ""),
                 _("Row %(row)d: who is the reporting contact?") % {"row": row.number},
+                user=user,
             )
     else:
         actions.append(_("In the same case as row %(row)d") % {"row": case.first_row})
-    person = describe_person(row.same_as or row.person)
-    actions.append(
-        _("Add %(person)s as %(role)s")
-        % {"person": person, "role": _label(Membership.Role, row.role)}
-        if row.same_as is None
-        else _("Add %(person)s, already on record, as %(role)s")
-        % {"person": person, "role": _label(Membership.Role, row.role)}
-    )
+    person = {"person": describe_person(row.stands_for), "role": _label(Membership.Role, row.role)}
+    if row.same_as is not None:
+        actions.append(_("Add %(person)s, already on record, as %(role)s") % person)
+    elif row.same_as_row is not None:
+        actions.append(
+            _("Add %(person)s, the same person as in row %(row)d, as %(role)s")
+            % {**person, "row": row.same_as_row.number}
+        )
+    else:
+        actions.append(_("Add %(person)s as %(role)s") % person)
     if (separated := row.separation) is not None:
         actions.append(
             _("Separated since %(since)s: %(how)s; %(status)s")
@@ -191,7 +233,7 @@ def _row_view(row: ImportRow, decisions: Mapping[str, str]) -> dict[str, Any]:
                 "status": _label(Separation.Status, separated.status),
             }
         )
-    if row.condition is not None and row.same_as is None:
+    if row.condition is not None and row.stands_for is row.person:
         actions.append(
             _("Condition: %(condition)s, as of %(date)s")
             % {
@@ -209,6 +251,9 @@ def _row_view(row: ImportRow, decisions: Mapping[str, str]) -> dict[str, Any]:
         row.matches,
         decisions.get(row.decision_name, ""),
         _("Row %(row)d: who is this?") % {"row": row.number},
+        row.file_matches,
+        row.decision_problem,
+        user=user,
     )
     state = "ok"
     if row.problems:
@@ -357,7 +402,7 @@ class SpreadsheetImportAdmin:
                 sheet=sheet,
                 checked=checked,
                 columns=_columns_view(columns, sheet),
-                rows=[_row_view(row, data or {}) for row in checked.rows],
+                rows=[_row_view(row, data or {}, user=request.user) for row in checked.rows],
                 summary=_summary(checked),
                 error=error,
             ),

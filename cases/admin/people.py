@@ -116,7 +116,7 @@ class PersonForm(CaseRecordForm):
             self.add_error(
                 "not_a_duplicate",
                 [_("Possible duplicates: open the record instead, or tick the box.")]
-                + [matching.describe(match) for match in matches],
+                + [matching.describe(match, user=self.reader) for match in matches],
             )
 
     def clean(self) -> dict[str, Any]:

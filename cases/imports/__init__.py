@@ -10,11 +10,13 @@ that a support group kept, one row per separated person.
 3. `rows.check_sheet()`: the dry run. Every row becomes unsaved model instances checked
    by the models' own rules (`full_clean()`, the name fields' normalisation and
    validators, partial dates, countries by name or code, choices by their English or
-   Uyghur label) and is looked up in the duplicate finder (`cases.matching`). It
-   writes nothing.
+   Uyghur label) and is looked up in the duplicate finder (`cases.matching`), among
+   the people on record and the file's rows above it. It writes nothing.
 4. `service.import_rows()`: the rows of a checked sheet, written in one transaction
-   through the case services, each with its source ("Imported from FILE, row N"),
-   and the import as one row of the audit trail.
+   through the case services (`families_create`, `members_add`: every record
+   validated by its model's rules, each model written in one INSERT a batch, so the
+   queries do not grow with the file), each row with its source ("Imported from FILE,
+   row N"), and the import as one row of the audit trail.
 
 The admin pages are cases/admin/imports.py; the stored upload is
 `cases.models.SpreadsheetUpload`.

@@ -18,7 +18,10 @@ A case any of whose rows is refused is not imported at all, so that fixing those
 and importing them again never leaves half a family. A person the duplicate finder
 matches (`cases.matching.possible_duplicates`) waits for the caseworker's decision:
 a new person, or one of the matches they may open. A match on a case they cannot open
-is shown only as such, never by name.
+is shown only as such, never by name. Two rows of the file that may name one person
+(`find_file_matches`, by the same rules) wait for a decision too: a new person, or the
+person of the earlier row ("row N of this file"), created once and a member of both
+cases.
 """
 
 from __future__ import annotations
@@ -33,7 +36,6 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_countries import countries
@@ -47,6 +49,7 @@ from cases.partial_dates import PartialDate, parse_birth, validate_not_in_future
 from cases.services import ConditionUpdate, SeparatedTogether
 from cases.text import arabic_letters, chinese_characters, latin_letters
 from cases.transliteration import word_keys
+from cases.validation import full_clean
 
 NEW = "new"  # the decision "a new person", against an existing person's id
 
@@ -157,8 +160,22 @@ class ImportRow:
     condition: ConditionUpdate | None = None
     problems: list[Problem] = field(default_factory=list)
     matches: list[PossibleDuplicate] = field(default_factory=list)
-    same_as: Person | None = None  # the caseworker's decision: this existing person
+    file_matches: list[RowMatch] = field(default_factory=list)  # earlier rows of the file
+    # The caseworker's decision: this existing person, or the person of an earlier row.
+    same_as: Person | None = None
+    same_as_row: ImportRow | None = None
     decided: bool = True
+    decision_problem: str = ""  # why the choice made cannot be
+
+    @property
+    def stands_for(self) -> Person:
+        """The person the row is about: one on record, the one an earlier row is about,
+        or its own new person."""
+        if self.same_as is not None:
+            return self.same_as
+        if self.same_as_row is not None:
+            return self.same_as_row.stands_for
+        return self.person
 
     @property
     def first_of_case(self) -> bool:
@@ -175,6 +192,22 @@ class ImportRow:
     @property
     def contact_decision_name(self) -> str:
         return f"contact-{self.number}"
+
+
+@dataclass(frozen=True)
+class RowMatch:
+    """A possible duplicate within the file: an earlier row that may name the same
+    person, scored as `cases.matching` scores a person on record."""
+
+    row: ImportRow
+    score: int
+    reasons: tuple[str, ...]
+    same_case: bool  # then it is no choice: the person would be a member twice
+
+    @property
+    def choice(self) -> str:
+        """The decision "the same person as that row"."""
+        return f"row-{self.row.number}"
 
 
 @dataclass
@@ -369,63 +402,6 @@ def _person(row: _Row, *, private_hidden: frozenset[str]) -> tuple[Person, dict[
     return Person(**values), values
 
 
-def holds(condition: Q, instance: models.Model) -> bool | None:
-    """Whether `instance` meets a check constraint's condition, judged in memory as
-    the database would: None for anything but exact and isnull comparisons of the
-    instance's own fields with constants, or a comparison with NULL (left to the
-    database, whose three-valued logic decides those)."""
-    results = []
-    for child in condition.children:
-        if isinstance(child, Q):
-            result = holds(child, instance)
-        else:
-            lookup, expected = child
-            name, _sep, kind = lookup.partition("__")
-            if kind not in ("", "exact", "isnull") or hasattr(expected, "resolve_expression"):
-                return None
-            field = instance._meta.get_field(name)
-            actual = getattr(instance, field.attname)
-            if kind == "isnull":
-                result = (actual is None) == bool(expected)
-            elif actual is None or expected is None:
-                return None
-            else:
-                result = field.get_prep_value(actual) == field.get_prep_value(expected)
-        if result is None:
-            return None
-        results.append(result)
-    result = all(results) if condition.connector == Q.AND else any(results)
-    return not result if condition.negated else result
-
-
-def full_clean(instance: models.Model) -> None:
-    """`instance.full_clean()`, its check constraints judged in memory where they are
-    plain comparisons (`holds`), by the database otherwise: the same rules and
-    messages, without a query for each constraint of each row."""
-    errors: dict[str, list[str]] = {}
-    try:
-        instance.full_clean(validate_constraints=False)
-    except ValidationError as error:
-        errors = error.message_dict
-    model = type(instance)
-    every = {f.name for f in model._meta.concrete_fields}
-    for constraint in model._meta.constraints:
-        condition = getattr(constraint, "condition", None)
-        fields = condition.referenced_base_fields if isinstance(condition, Q) else every
-        if fields & set(errors):
-            continue  # already refused on one of its fields, as full_clean() does
-        met = holds(condition, instance) if isinstance(condition, Q) else None
-        try:
-            if met is None:
-                constraint.validate(model, instance, exclude=every - fields)
-            elif not met:
-                raise ValidationError(constraint.get_violation_error_message())
-        except ValidationError as error:
-            errors.setdefault(NON_FIELD_ERRORS, []).extend(error.messages)
-    if errors:
-        raise ValidationError(errors)
-
-
 def _check_row(
     row: _Row, *, source_name: str, private_hidden: frozenset[str]
 ) -> tuple[Person, str, SeparatedTogether | None, ConditionUpdate | None]:
@@ -593,11 +569,13 @@ class DuplicateFinder:
 
     def matches(self, person: Person) -> list[PossibleDuplicate]:
         names = _names(person)
-        year = person.birth_date.year if isinstance(person.birth_date, PartialDate) else None
+        year = _birth_year(person)
         found = []
         for pk in self.candidates.get(id(person), ()):
             candidate = self.people[pk]
-            value, reasons = matching.score(names, candidate, birth_year=year)
+            value, reasons = matching.score(
+                names, candidate, birth_year=year, minimum=matching.THRESHOLD
+            )
             if value < matching.THRESHOLD:
                 continue
             if pk in self.visible:
@@ -610,16 +588,69 @@ class DuplicateFinder:
         return found[: matching.LIMIT]
 
 
-def _decide(matches: list[PossibleDuplicate], choice: str | None) -> tuple[bool, Person | None]:
-    """(decided, the existing person chosen) from the caseworker's choice for a person."""
-    if not matches:
-        return True, None
+def _birth_year(person: Person) -> int | None:
+    return person.birth_date.year if isinstance(person.birth_date, PartialDate) else None
+
+
+def find_file_matches(rows: Sequence[ImportRow]) -> None:
+    """Each row's possible duplicates among the rows above it (`row.file_matches`), by
+    the duplicate finder's rules: the rows sharing the phonetic key of a word of a name
+    are the candidates (the first `matching.CANDIDATES`), scored by `matching.score`
+    with the birth year; those scoring `matching.THRESHOLD` or more, best first,
+    `matching.LIMIT` at most. So two rows naming one person are not created twice
+    unseen."""
+    above: dict[str, list[ImportRow]] = {}  # by key, the rows checked so far
+    for row in rows:
+        names = _names(row.person)
+        keys = word_keys(names)
+        candidates = {other.number: other for key in keys for other in above.get(key, ())}
+        year = _birth_year(row.person)
+        found = []
+        for number in sorted(candidates)[: matching.CANDIDATES]:
+            other = candidates[number]
+            value, reasons = matching.score(
+                names, other.person, birth_year=year, minimum=matching.THRESHOLD
+            )
+            if value >= matching.THRESHOLD:
+                same_case = other.case is row.case
+                found.append(RowMatch(row=other, score=value, reasons=reasons, same_case=same_case))
+        found.sort(key=lambda match: -match.score)
+        row.file_matches = found[: matching.LIMIT]
+        for key in keys:
+            above.setdefault(key, []).append(row)
+
+
+def _decide(
+    matches: Sequence[PossibleDuplicate], file_matches: Sequence[RowMatch], choice: str | None
+) -> tuple[bool, Person | None, ImportRow | None]:
+    """(decided, the existing person chosen, the earlier row chosen) from the
+    caseworker's choice for a person. A row of the same case is no choice."""
+    if not matches and not file_matches:
+        return True, None, None
     if choice == NEW:
-        return True, None
+        return True, None, None
     for match in matches:
         if match.person is not None and choice == str(match.person.pk):
-            return True, match.person
-    return False, None
+            return True, match.person, None
+    for file_match in file_matches:
+        if not file_match.same_case and choice == file_match.choice:
+            return True, None, file_match.row
+    return False, None, None
+
+
+def _same_person_in_case(row: ImportRow) -> ImportRow | None:
+    """A row above of the same case that is about the person `row` was decided to be:
+    the person would be a member of the case twice."""
+    person = row.stands_for
+    if person is row.person:
+        return None
+    for other in row.case.rows:
+        if other.number >= row.number:
+            break
+        found = other.stands_for
+        if found is person or (person.pk is not None and found.pk == person.pk):
+            return other
+    return None
 
 
 def check_sheet(
@@ -670,19 +701,28 @@ def check_sheet(
         case.rows.append(imported)
         checked.rows.append(imported)
     checked.cases = list(cases.values())
-    people = [row.person for case in checked.new_cases for row in case.rows]
+    rows = checked.to_import
     contacts = [case.contact for case in checked.new_cases if case.contact is not None]
-    finder = DuplicateFinder([*people, *contacts], user)
+    finder = DuplicateFinder([*(row.person for row in rows), *contacts], user)
     for case in checked.new_cases:
         if case.contact is not None:
             case.contact_matches = finder.matches(case.contact)
             first = case.rows[0]
-            case.contact_decided, case.contact_same_as = _decide(
-                case.contact_matches, decisions.get(first.contact_decision_name)
+            case.contact_decided, case.contact_same_as, _row = _decide(
+                case.contact_matches, [], decisions.get(first.contact_decision_name)
             )
-        for row in case.rows:
-            row.matches = finder.matches(row.person)
-            row.decided, row.same_as = _decide(row.matches, decisions.get(row.decision_name))
+    find_file_matches(rows)
+    for row in rows:  # in the file's order: the rows above are decided first
+        row.matches = finder.matches(row.person)
+        row.decided, row.same_as, row.same_as_row = _decide(
+            row.matches, row.file_matches, decisions.get(row.decision_name)
+        )
+        if row.decided and (twice := _same_person_in_case(row)) is not None:
+            row.decided, row.same_as, row.same_as_row = False, None, None
+            row.decision_problem = _(
+                "Row %(row)d of this case is this person already: choose again, or remove "
+                "one of the two rows."
+            ) % {"row": twice.number}
     return checked
 
 

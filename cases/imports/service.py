@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from cases import services
 from cases.audit import audit_record
 from cases.imports.rows import ImportCase, ImportRow, import_source
-from cases.models import AuditEvent, Family, Membership, Separation, TimelineEntry
+from cases.models import AuditEvent, Family, TimelineEntry
 from cases.partial_dates import PartialDate
 
 
@@ -23,33 +23,13 @@ class ImportResult:
     families: list[Family]
     rows: int
     people_created: int
-    people_linked: int  # rows attached to a person already on record
+    # Rows attached to a person on record, or to the person of an earlier row.
+    people_linked: int
     separations: int
 
     @property
     def references(self) -> list[str]:
         return [family.reference for family in self.families]
-
-
-def _existing_person_row(
-    row: ImportRow, family: Family, actor: AbstractBaseUser | None
-) -> Separation | None:
-    """A row the caseworker said is a person on record: a member of the new case, and
-    separated as the row says. The person's own record is left as it is."""
-    Membership.objects.create(family=family, person=row.same_as, role=row.role)
-    if row.separation is None:
-        return None
-    separation = Separation(
-        family=family,
-        person=row.same_as,
-        since=row.separation.since,
-        circumstance=row.separation.circumstance,
-        status=row.separation.status,
-    )
-    separation.full_clean(exclude=["family", "person", "separated_from"])
-    return services.separation_create(
-        separation=separation, actor=actor, effective_on=row.separation.status_effective_on
-    )
 
 
 def _cases(rows: Sequence[ImportRow]) -> list[tuple[ImportCase, list[ImportRow]]]:
@@ -59,6 +39,20 @@ def _cases(rows: Sequence[ImportRow]) -> list[tuple[ImportCase, list[ImportRow]]
     return list(grouped.values())
 
 
+def _member(row: ImportRow) -> services.NewMember:
+    """What the row adds to its case: its own new person, in the row's condition, or the
+    person it was decided to be (on record, or of an earlier row), as they are."""
+    person = row.stands_for
+    return services.NewMember(
+        family=row.case.family,
+        person=person,
+        role=row.role,
+        separation=row.separation,
+        condition=row.condition if person is row.person else None,
+        label=_("Row %(row)d") % {"row": row.number},
+    )
+
+
 @transaction.atomic
 def import_rows(
     *, rows: Sequence[ImportRow], actor: AbstractBaseUser, source_name: str
@@ -66,9 +60,12 @@ def import_rows(
     """Create the cases, people, memberships and separations of `rows` (checked by
     `check_sheet`, none refused, every possible duplicate decided), all or nothing.
 
-    Each case is created by `services.family_create` (so it is assigned to an importer
-    who cannot see every case) and each new person by `services.family_add_people`
-    (their separation and condition on the timeline, with the row as the source).
+    The cases are created by `services.families_create` (so they are assigned to an
+    importer who cannot see every case), their people by `services.members_add` (their
+    separation and condition on the timeline, with the row as the source): the services
+    a case entered by hand goes through. They validate every record by its model's
+    rules and write each model in one INSERT a batch of rows, so that the number of
+    queries does not grow with the file (issue 10: 10,000 rows in under a minute).
     Every row gets a timeline entry "Imported from FILE, row N"; the import is one row
     of the audit trail, with the file name and counts, never a cell's value.
     """
@@ -76,50 +73,37 @@ def import_rows(
         raise ValueError("import_rows() needs rows")
     if any(row.case.rejected or not (row.decided and row.case.contact_decided) for row in rows):
         raise ValueError("import_rows() takes checked rows, none refused or undecided")
+    cases = [case for case, _case_rows in _cases(rows)]
+    for case in cases:
+        case.family.reporting_contact = case.contact_same_as or case.contact
+    members = [_member(row) for row in rows]
+    everyone = [*(case.family.reporting_contact for case in cases), *(m.person for m in members)]
+    created = len({id(person) for person in everyone if person is not None and person.pk is None})
+    linked = sum(1 for row in rows if row.stands_for is not row.person)
+    families = services.families_create(
+        families=[case.family for case in cases],
+        notes=[import_source(source_name, case.first_row) for case in cases],
+        actor=actor,
+    )
+    added = services.members_add(members=members, actor=actor)
     today = PartialDate.from_date(timezone.localdate())
-    families, created, linked, separations = [], 0, 0, 0
-    entries = []
-    for case, case_rows in _cases(rows):
-        family = case.family
-        contact = case.contact_same_as or case.contact
-        if contact is not None and contact.pk is None:
-            contact.save()
-            created += 1
-        family.reporting_contact = contact
-        services.family_create(
-            family=family, actor=actor, note=import_source(source_name, case.first_row)
-        )
-        families.append(family)
-        for row in case_rows:
-            if row.same_as is not None:
-                separation = _existing_person_row(row, family, actor)
-                linked += 1
-            else:
-                (added,) = services.family_add_people(
-                    family=family,
-                    people=[row.person],
-                    role=row.role,
-                    actor=actor,
-                    separation=row.separation,
-                    condition=row.condition,
-                )
-                separation = added.separation
-                created += 1
-            separations += separation is not None
-            source = import_source(source_name, row.number)
-            entries.append(
-                TimelineEntry(
-                    family=family,
-                    separation=separation,
-                    occurred_on=today,
-                    kind=TimelineEntry.Kind.OTHER,
-                    title=source,
-                    source=source,
-                    created_by=actor,
-                )
-            )
     # One insert a batch: the entries' rule (a source) is the database's own constraint.
-    TimelineEntry.objects.bulk_create(entries, batch_size=500)
+    TimelineEntry.objects.bulk_create(
+        [
+            TimelineEntry(
+                family=row.case.family,
+                separation=item.separation,
+                occurred_on=today,
+                kind=TimelineEntry.Kind.OTHER,
+                title=import_source(source_name, row.number),
+                source=import_source(source_name, row.number),
+                created_by=actor,
+            )
+            for row, item in zip(rows, added, strict=True)
+        ],
+        batch_size=500,
+    )
+    separations = sum(1 for item in added if item.separation is not None)
     result = ImportResult(
         families=families,
         rows=len(rows),
