@@ -23,9 +23,36 @@ from functools import cached_property
 
 from cases.models import Family, Person
 
+# What folding drops: marks (accents, the dot of a Turkish İ, a hamza), format characters
+# (soft hyphens, zero-width spaces and joiners, direction marks) and the Arabic tatweel
+# that stretches a joined letter. A reader sees the same name with or without them.
+_DROPPED_CATEGORIES = frozenset({"Mn", "Me", "Cf"})
+_TATWEEL = "\u0640"
+_APOSTROPHES = "’‘ʼʻ`´′"  # folded into "'"
+# What Chinese writes between the parts of a Uyghur name (阿不都热依木·库尔班): a space.
+_NAME_DOTS = "·・‧•∙"
+# Letters of other scripts that look like Latin ones, read as them ("Аdil" with a
+# Cyrillic А), and the Turkish dotless ı.
+_LOOKALIKES = dict(zip("асеорухіјѕԁԛԝαεικνορτυχı", "aceopyxijsdqwaeikvoptuxi", strict=True))
+# Apostrophes first: NFKC turns an acute accent used as one into a space and a mark.
+_APOSTROPHE = str.maketrans(dict.fromkeys(_APOSTROPHES, "'"))
+_FOLDED = str.maketrans({**dict.fromkeys(_NAME_DOTS, " "), **_LOOKALIKES})
+
 
 def fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
+    """Text as the consent rule compares it: case, compatibility forms, marks, invisible
+    characters, apostrophes and lookalike letters folded, the same way for names and
+    for the texts tested against them. Folding more can only withhold more."""
+    if text.isascii():
+        return text.lower().replace("`", "'")
+    text = unicodedata.normalize("NFKC", text.translate(_APOSTROPHE)).casefold()
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(
+        char
+        for char in text
+        if char != _TATWEEL and unicodedata.category(char) not in _DROPPED_CATEGORIES
+    )
+    return text.translate(_FOLDED)
 
 
 _CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
@@ -52,9 +79,12 @@ def name_words(people: Iterable[Person]) -> set[str]:
     # export folds every name of every case).
     words: set[str] = set()
     for word in fold(names).split():
-        word = word.strip(".,;:!?()[]\"'“”‘’«»")
+        word = word.strip(".,;:!?()[]\"'“”«»")
         if len(word) >= 2 or has_cjk(word):
             words.add(word)
+            # Ne'matjan is also written Nematjan, Kamal-jan Kamaljan.
+            if (joined := word.replace("'", "").replace("-", "")) != word:
+                words.add(joined)
     return words
 
 
@@ -107,7 +137,10 @@ class Consent:
     def names_someone_unnamed(self, text: str) -> bool:
         if not text or not self._unnamed:
             return False
-        return any(word not in self._named_words for word in self._words_in(fold(text)))
+        folded = fold(text)
+        # Ne'matjan may be written so for someone recorded as Nematjan: read both ways.
+        texts = (folded, folded.replace("'", "")) if "'" in folded else (folded,)
+        return any(word not in self._named_words for text in texts for word in self._words_in(text))
 
     def allows(self, text: str) -> str:
         """The text if it names nobody unnamed, else ""."""

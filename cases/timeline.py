@@ -111,7 +111,7 @@ class Reader:
         if not self.public:
             return str(person)
         if person.consent == Person.Consent.NAMED:
-            return str(person)
+            return person.consented_name or _("A relative")
         if person.consent == Person.Consent.ANONYMISED:
             return _("A relative")
         return None

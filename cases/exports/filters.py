@@ -28,6 +28,11 @@ def _case_of(model: type, **lookups: object) -> Exists:
     return Exists(model.objects.filter(family=OuterRef("pk"), **lookups))
 
 
+class ReferencesFilter(django_filters.BaseInFilter, django_filters.CharFilter):
+    """Comma-separated references, each checked as a text field is (a NUL byte, which
+    PostgreSQL refuses, is a form error, not a server error)."""
+
+
 class CaseExportFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Name"),
@@ -91,7 +96,7 @@ class CaseExportFilter(django_filters.FilterSet):
         widget=forms.NullBooleanSelect,
     )
     # The admin action's selection: case references, comma-separated.
-    references = django_filters.BaseInFilter(
+    references = ReferencesFilter(
         label=_("Selected cases"), field_name="reference", widget=forms.HiddenInput
     )
 

@@ -211,7 +211,8 @@ class _Redactor:
         """How the person is called at this level: their name, or their pseudonym."""
         if pk not in self._labels:
             person = self.people[pk]
-            self._labels[pk] = str(person) if self.named(person) else self.pseudonyms[pk]
+            name = str(person) if self.internal else person.consented_name
+            self._labels[pk] = name or self.pseudonyms[pk]
         return self._labels[pk]
 
     @property
@@ -266,7 +267,7 @@ class _Redactor:
             "whereabouts": self.choice_of(person, "whereabouts"),
             "country": self.country(person, "location_country"),
             "condition": self.choice_of(person, "condition"),
-            "charge": person.charge,
+            "charge": self.text(person.charge),
             "sentence_years": person.sentence_years,
             "sentence_start": _date(person.sentence_start),
             "sentence_end": _date(person.sentence_end),
@@ -381,7 +382,7 @@ class _Redactor:
                     "detail": self.text(item.detail),
                     "outcome": item.outcome,
                     "source": self.text(item.source),
-                    "source_url": item.source_url,
+                    "source_url": self.text(item.source_url),
                     "reliability": item.reliability,
                     **({"by": item.who} if self.internal else {}),
                 }

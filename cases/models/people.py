@@ -343,6 +343,14 @@ class Person(models.Model):
         return bool(self.name_latin or self.name_uyghur or self.name_chinese)
 
     @property
+    def consented_name(self) -> str | None:
+        """The name the person may be called by outside the case file (public pages,
+        advocacy exports): only with their consent "named", and only a name, never the
+        description someone not yet named is known by inside the file (it may name
+        others, and tells the full birth date)."""
+        return str(self) if self.consent == self.Consent.NAMED and self.is_named else None
+
+    @property
     def unnamed_label(self) -> str:
         """A stable description of someone whose name is not known yet:
         "son of Mamutjan, born about 2015"."""

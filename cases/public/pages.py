@@ -260,7 +260,7 @@ def family_story(family: Family) -> FamilyStory | None:
         summary = ""
     items = []
     for item in case_timeline(family, public=True):
-        text = " ".join([item.title, item.detail, item.source])
+        text = " ".join([item.title, item.detail, item.source, item.source_url])
         if consent.names_someone_unnamed(text):
             continue
         items.append(

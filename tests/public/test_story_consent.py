@@ -135,3 +135,39 @@ def test_the_response_summary_is_held_to_the_same_rule(client, family):
 
     assert "Made a statement" in content
     assert "Ayshem" not in content
+
+
+def test_a_publishable_entry_whose_source_link_names_someone_without_consent_is_left_out(
+    family,
+):
+    TimelineEntryFactory(
+        family=family,
+        title="Reported in the press",
+        source="A newspaper",
+        source_url="https://news.example/2019/ilham-tursun-sentenced",
+        publishable=True,
+    )
+
+    assert "Reported in the press" not in [item.title for item in story(family).timeline]
+
+
+def test_someone_named_by_consent_but_known_only_by_a_description_is_a_relative(family):
+    # The description is the case file's own words, and names the son who did not consent.
+    cousin = PersonFactory(name_latin="", description="cousin of Ilham, held with him")
+    MembershipFactory(family=family, person=cousin, role="other")
+    consent(cousin, Person.Consent.NAMED)
+    services.person_change_condition(
+        person=cousin,
+        actor=None,
+        effective_on=PartialDate(2019),
+        source="A report",
+        publishable=True,
+        condition=Person.Condition.IMPRISONED,
+    )
+
+    items = story(family).timeline
+    shown = " ".join(f"{item.title} {item.detail}" for item in items)
+
+    assert "A relative: At home → Imprisoned" in [item.title for item in items]
+    assert "cousin" not in shown
+    assert "Ilham" not in shown
