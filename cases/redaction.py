@@ -34,9 +34,10 @@ EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
 # Seven or more digits, possibly split by spaces, dots, dashes or brackets, with an
 # optional leading +: +86 138 0013 8000, (0991) 555-0134, 13800138000. Not an ISO date
 # (2026-11-21), the seconds of a time (21:19:45.123456) or the number inside a case
-# reference (F-2026-0042).
+# reference (F-2026-0042), nor the digits of a UUID (10389419-da19-4034-…: a download's
+# or an upload's id).
 PHONE = re.compile(
-    r"(?<![\w\-/.])(?<!\d:)(?!\d{4}-\d{2}-\d{2}(?!\d))"
+    r"(?<![\w\-/.])(?<!\d:)(?!\d{4}-\d{2}-\d{2}(?!\d))(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-)"
     r"\+?\(?\d(?:[\s.()\-]{0,3}\d){6,}(?!\w)"
 )
 # The value of every query parameter in a URL: ?q=Gulnar&page=2 -> ?q=[redacted]&page=...

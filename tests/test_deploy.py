@@ -399,9 +399,12 @@ def test_request_lines_keep_their_status_code_and_size(log_output):
         "Family F-2026-0042 changed",
         "Cleaned up entries older than 2026-11-21 21:19:45.123456+00:00",
         "Exported 1234 rows in 56 ms",
+        # A UUID whose first group happens to be all digits (one in 43).
+        "export download 10389419-da19-4034-b8a3-f2474788d77d failed",
+        "upload 12345678-1234-4234-8234-123456789012 deleted",
     ],
 )
-def test_redaction_keeps_case_references_dates_and_small_numbers(text):
+def test_redaction_keeps_case_references_dates_uuids_and_small_numbers(text):
     assert redact(text) == text
 
 
