@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from cases.models import Family, Person
 
@@ -35,8 +35,32 @@ _NAME_DOTS = "·・‧•∙"
 # Cyrillic А), and the Turkish dotless ı.
 _LOOKALIKES = dict(zip("асеорухіјѕԁԛԝαεικνορτυχı", "aceopyxijsdqwaeikvoptuxi", strict=True))
 # Apostrophes first: NFKC turns an acute accent used as one into a space and a mark.
-_APOSTROPHE = str.maketrans(dict.fromkeys(_APOSTROPHES, "'"))
-_FOLDED = str.maketrans({**dict.fromkeys(_NAME_DOTS, " "), **_LOOKALIKES})
+_APOSTROPHE = re.compile(f"[{_APOSTROPHES}]")
+
+
+@lru_cache(maxsize=1)
+def _dropped() -> re.Pattern[str]:
+    """Every mark and format character, and the tatweel: found once, in the planes that
+    hold any (the basic, the supplementary and the special-purpose one), as one
+    character class of ranges."""
+    codes = [
+        code
+        for plane in (0, 1, 14)
+        for code in range(plane << 16, (plane + 1) << 16)
+        if unicodedata.category(chr(code)) in _DROPPED_CATEGORIES
+    ] + [ord(_TATWEEL)]
+    ranges: list[list[int]] = []
+    for code in sorted(codes):
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in ranges) + "]")
+
+
+# Name dots to spaces, lookalikes to Latin.
+_SWAPPED = {**dict.fromkeys(_NAME_DOTS, " "), **_LOOKALIKES}
+_SWAP = re.compile("[" + re.escape("".join(_SWAPPED)) + "]")
 
 
 def fold(text: str) -> str:
@@ -45,14 +69,9 @@ def fold(text: str) -> str:
     for the texts tested against them. Folding more can only withhold more."""
     if text.isascii():
         return text.lower().replace("`", "'")
-    text = unicodedata.normalize("NFKC", text.translate(_APOSTROPHE)).casefold()
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(
-        char
-        for char in text
-        if char != _TATWEEL and unicodedata.category(char) not in _DROPPED_CATEGORIES
-    )
-    return text.translate(_FOLDED)
+    text = unicodedata.normalize("NFKC", _APOSTROPHE.sub("'", text)).casefold()
+    text = _dropped().sub("", unicodedata.normalize("NFKD", text))
+    return _SWAP.sub(lambda found: _SWAPPED[found.group()], text)
 
 
 _CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
