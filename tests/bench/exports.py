@@ -42,8 +42,8 @@ BATCH = 2_000  # cases generated per round of bulk inserts
 REFERENCE_PREFIX = "BENCH"
 
 
-def say(message: str) -> None:
-    print(f"bench exports: {message}", file=sys.stderr, flush=True)
+def say(message: str, *, bench: str = "exports") -> None:
+    print(f"bench {bench}: {message}", file=sys.stderr, flush=True)
 
 
 # --- Generated cases ----------------------------------------------------------------------
