@@ -22,10 +22,12 @@ from collections.abc import Iterable, Iterator
 from functools import cached_property, lru_cache
 
 from cases.models import Family, Person
+from cases.text import character_class, default_ignorable_codes
 
 # What folding drops: marks (accents, the dot of a Turkish İ, a hamza), format characters
-# (soft hyphens, zero-width spaces and joiners, direction marks) and the Arabic tatweel
-# that stretches a joined letter. A reader sees the same name with or without them.
+# (soft hyphens, zero-width spaces and joiners, direction marks), characters drawn as
+# nothing, and the Arabic tatweel that stretches a joined letter. A reader sees the same
+# name with or without them.
 _DROPPED_CATEGORIES = frozenset({"Mn", "Me", "Cf"})
 _TATWEEL = "\u0640"
 _APOSTROPHES = "’‘ʼʻ`´′"  # folded into "'"
@@ -40,22 +42,17 @@ _APOSTROPHE = re.compile(f"[{_APOSTROPHES}]")
 
 @lru_cache(maxsize=1)
 def _dropped() -> re.Pattern[str]:
-    """Every mark and format character, and the tatweel: found once, in the planes that
-    hold any (the basic, the supplementary and the special-purpose one), as one
-    character class of ranges."""
-    codes = [
+    """Every mark and format character (found once, in the planes that hold any: the
+    basic, the supplementary and the special-purpose one), every character drawn as
+    nothing (`cases.text`'s list: Hangul fillers and variation selectors among them),
+    and the tatweel."""
+    marks_and_formats = (
         code
         for plane in (0, 1, 14)
         for code in range(plane << 16, (plane + 1) << 16)
         if unicodedata.category(chr(code)) in _DROPPED_CATEGORIES
-    ] + [ord(_TATWEEL)]
-    ranges: list[list[int]] = []
-    for code in sorted(codes):
-        if ranges and code == ranges[-1][1] + 1:
-            ranges[-1][1] = code
-        else:
-            ranges.append([code, code])
-    return re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in ranges) + "]")
+    )
+    return character_class([*marks_and_formats, *default_ignorable_codes(), ord(_TATWEEL)])
 
 
 # Name dots to spaces, lookalikes to Latin.

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django import forms
@@ -253,20 +253,29 @@ class NameListField(_NameFieldMixin, models.TextField):
     default_validators = [validate_name_list]
 
 
-def _ignorable_pattern() -> re.Pattern[str]:
-    """`_DEFAULT_IGNORABLE` but ZWNJ, as one character class."""
-    ranges = []
-    for low, high in _DEFAULT_IGNORABLE:
-        if low <= ord(ZWNJ) <= high:
-            ranges += [(low, ord(ZWNJ) - 1), (ord(ZWNJ) + 1, high)]
+def character_class(codes: Iterable[int]) -> re.Pattern[str]:
+    """A regular expression matching any one of `codes` (code points), written as one
+    character class of ranges: one C-speed `sub()` instead of a loop over characters."""
+    ranges: list[list[int]] = []
+    for code in sorted(set(codes)):
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1][1] = code
         else:
-            ranges.append((low, high))
+            ranges.append([code, code])
     return re.compile(
-        "[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges if a <= b) + "]"
+        "[" + "".join(f"{re.escape(chr(low))}-{re.escape(chr(high))}" for low, high in ranges) + "]"
     )
 
 
-_IGNORABLE_BUT_ZWNJ = _ignorable_pattern()
+def default_ignorable_codes() -> Iterator[int]:
+    """Every code point of `_DEFAULT_IGNORABLE`: drawn as nothing."""
+    for low, high in _DEFAULT_IGNORABLE:
+        yield from range(low, high + 1)
+
+
+_IGNORABLE_BUT_ZWNJ = character_class(
+    code for code in default_ignorable_codes() if code != ord(ZWNJ)
+)
 
 
 def isolate(value: str) -> str:

@@ -34,6 +34,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from cases.exports.cells import FORMULA_STARTS
 from cases.text import (
     DIRECTION_CONTROLS,
     NameFormField,
@@ -56,7 +57,6 @@ LANGUAGE_COUNTRIES = {
     "it": "IT",
 }
 
-FORMULA_STARTS = ("=", "+", "-", "@")
 # A scheme, "www.", or a word ending in a common top-level domain: "example.com/x".
 WEB_ADDRESS = re.compile(
     r"[a-z][a-z0-9+.-]*://|\bwww\.|[\w-]\.(?:com|net|org|info|biz|io|co|me|ru|cn|xyz|top|site"
@@ -66,7 +66,7 @@ WEB_ADDRESS = re.compile(
 
 
 def validate_signer_name(value: str) -> None:
-    if value.startswith(FORMULA_STARTS):
+    if value[:1] in FORMULA_STARTS:  # what a spreadsheet runs as a formula
         raise ValidationError(_("A name cannot start with =, +, - or @."), code="formula_start")
     if WEB_ADDRESS.search(value):
         raise ValidationError(_("Leave web addresses out of your name."), code="web_address")

@@ -72,6 +72,7 @@ def test_a_summary_naming_someone_without_consent_is_withheld_the_timeline_stays
         "ئايشەمنىڭ خېتى كەلدى.",  # the Uyghur name with a case suffix
         "他的名字是伊力哈木。",  # the Chinese name inside Chinese text
         "Kadir family members abroad",  # a family name nobody named shares
+        "Ay\u3164shem wrote to us.",  # with a Hangul filler inside, drawn as nothing
     ],
 )
 def test_every_way_of_naming_an_unconsented_person_withholds_the_summary(family, summary):
