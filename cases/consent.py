@@ -83,24 +83,52 @@ def _word_character(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
-def name_words(people: Iterable[Person]) -> set[str]:
-    """The words of every name and alias these people are known by, folded."""
-    names = " ".join(
-        name
-        for person in people
-        for name in (person.name_latin, person.name_uyghur, person.name_chinese, person.aliases)
-        if name
-    )
-    # Folded together: one normalisation for a case's people, not one a name (a case
-    # export folds every name of every case).
+@lru_cache(maxsize=16384)
+def _folded_name_word(word: str) -> tuple[str, ...]:
+    """The folded forms of one word of a name written in another script than ASCII
+    (`name_words`). Looked up once: Uyghur names are drawn from a small stock of given
+    names, a child's family name is a parent's given name, and the Chinese and Arabic
+    spellings of them repeat as much, so a case export meets the same words in case
+    after case."""
+    return tuple(_name_word_forms(fold(word)))
+
+
+def _name_word_forms(folded: str) -> set[str]:
+    """The words a consent test looks for in folded name text: each word without the
+    punctuation around it, two letters or more (or Chinese), also without its
+    apostrophes and hyphens (Ne'matjan is also written Nematjan, Kamal-jan Kamaljan)."""
     words: set[str] = set()
-    for word in fold(names).split():
+    for word in folded.split():
         word = word.strip(".,;:!?()[]\"'“”«»")
         if len(word) >= 2 or has_cjk(word):
             words.add(word)
-            # Ne'matjan is also written Nematjan, Kamal-jan Kamaljan.
             if (joined := word.replace("'", "").replace("-", "")) != word:
                 words.add(joined)
+    return words
+
+
+def name_words(people: Iterable[Person]) -> set[str]:
+    """The words of every name and alias these people are known by, folded.
+
+    Folding cannot join or split words across white space, so each word of a name is
+    folded alone: ASCII ones at once (the fast path of `fold`, here on all of them at
+    a time), the others through `_folded_name_word`'s cache."""
+    ascii_words: list[str] = []
+    words: set[str] = set()
+    for person in people:
+        for name in (person.name_latin, person.name_uyghur, person.name_chinese, person.aliases):
+            if not name:
+                continue
+            if name.isascii():
+                ascii_words.append(name)
+                continue
+            for word in name.split():
+                if word.isascii():
+                    ascii_words.append(word)
+                else:
+                    words.update(_folded_name_word(word))
+    if ascii_words:
+        words |= _name_word_forms(fold(" ".join(ascii_words)))
     return words
 
 
