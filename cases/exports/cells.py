@@ -67,7 +67,7 @@ def csv_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     writer = csv.writer(buffer)
     buffer.write(BOM)
     for row in rows:
-        writer.writerow([safe_cell(value) for value in row])
+        writer.writerow(map(safe_cell, row))
         if buffer.tell() >= CHUNK_CHARS:
             yield buffer.getvalue()
             buffer.seek(0)

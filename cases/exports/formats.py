@@ -4,8 +4,9 @@ Every row and every document is drawn from `cases.exports.summary` (where redact
 is decided once): a row per case from `case_brief`, anything else from `case_summary`,
 over `iter_case_records(families)`, so a format can only show what the summary already
 holds at that level; nothing here reads a model field itself. Each layout reads only
-the records and fields it is drawn from: a row per case, the cases, their members,
-separations and contacts, and of those only the fields the row shows.
+the records and fields it is drawn from: a row per case, the cases, their members
+(not at the internal level), separations and contacts, and of those only the fields
+the row shows (`summary.brief_reads`).
 Public statistics are the exception: counts only, from `cases.exports.statistics`.
 
 - CSV (`cases`, `people`): one flat row per case or per separated person, UTF-8 with a
@@ -41,11 +42,10 @@ from cases.exports.cells import CHUNK_CHARS, csv_lines, safe_cell
 from cases.exports.levels import Format, Level, User
 from cases.exports.records import iter_case_records
 from cases.exports.summary import (
-    BRIEF_FIELDS,
-    BRIEF_RECORDS,
     EVERY_PART,
     SCHEMA_VERSION,
     Part,
+    brief_reads,
     case_brief,
     case_summary,
     records_read,
@@ -166,9 +166,8 @@ def people_rows(summary: Summary) -> Iterator[list[Any]]:
 
 def _case_rows(families: QuerySet[Family], level: Level) -> Iterator[list[Any]]:
     today, language = timezone.localdate(), get_language()
-    records = iter_case_records(
-        families, private=level == Level.INTERNAL, read=BRIEF_RECORDS, fields=BRIEF_FIELDS
-    )
+    read, fields = brief_reads(level)
+    records = iter_case_records(families, private=level == Level.INTERNAL, read=read, fields=fields)
     for case in records:
         yield case_row(case_brief(case, level, today=today, language=language))
 

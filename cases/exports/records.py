@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from operator import attrgetter
 from typing import Any
 
@@ -89,35 +90,56 @@ def _instances(queryset: QuerySet, joins: Sequence[Join], *, private: bool) -> I
     fields' own conversions, decryption included, applied) without `Model.__init__`'s
     walk over every field of the model: an export of many cases spent most of its time
     there. A field that was not read is deferred, as with `defer()`."""
-    plan = []
+    # For each join, in order (a parent before the joins through it): its model, the
+    # attribute names and the slice of the row it is built from, the place of the
+    # instance it hangs from (None: the row's own), and the field it hangs by.
+    plan: list[tuple[type[Model], tuple[str, ...], slice, int | None, Field | None]] = []
     names: list[str] = []
+    paths = [join.path for join in joins]
     for join in joins:
         fields = _fields(join.model, private, join.only)
-        parent, _sep, name = join.path.rpartition("__")
-        link = None
+        parent_path, _sep, name = join.path.rpartition("__")
+        parent, link = None, None
         if join.path:
-            owner = next(j.model for j in joins if j.path == parent)
-            link = owner._meta.get_field(name)
+            parent = paths.index(parent_path)
+            link = joins[parent].model._meta.get_field(name)
         start = len(names)
         names += [f"{join.path}__{field.name}" if join.path else field.name for field in fields]
         names += join.extra
-        attnames = [field.attname for field in fields] + list(join.extra)
-        plan.append((join, attnames, start, len(names), parent, link))
-    # The state of a saved instance loaded from this database, as `Model.from_db` sets it.
-    state = type("LoadedState", (ModelState,), {"adding": False, "db": queryset.db})
+        attnames = (*(field.attname for field in fields), *join.extra)
+        plan.append((join.model, attnames, slice(start, len(names)), parent, link))
+    state = _loaded_state(queryset.db)
+    root, *related = plan
+    model, attnames, part, _parent, _link = root
     for row in queryset.values_list(*names).iterator(chunk_size=CHUNK):
-        built: dict[str, Model | None] = {}
-        for join, attnames, start, end, parent, link in plan:
-            if join.path and row[start] is None:  # a null foreign key: no related row
-                instance = None
-            else:
-                instance = join.model.__new__(join.model)
-                instance.__dict__.update(zip(attnames, row[start:end], strict=True))
-                instance._state = state()
-            built[join.path] = instance
-            if link is not None and built[parent] is not None:
-                link.set_cached_value(built[parent], instance)
-        yield built[""]
+        instance = model.__new__(model)
+        instance.__dict__ = dict(zip(attnames, row[part], strict=True), _state=state())
+        built: list[Model | None] = [instance]
+        for joined, joined_names, joined_part, parent, link in related:
+            owner = built[parent]
+            related_instance = None
+            if owner is not None and row[joined_part.start] is not None:  # else a null key
+                related_instance = joined.__new__(joined)
+                related_instance.__dict__ = dict(
+                    zip(joined_names, row[joined_part], strict=True), _state=state()
+                )
+            if owner is not None:
+                link.set_cached_value(owner, related_instance)
+            built.append(related_instance)
+        yield instance
+
+
+@cache
+def _loaded_state(db: str) -> type[ModelState]:
+    """The state of a saved instance loaded from database `db`, as `Model.from_db` sets
+    it; without `ModelState.__del__`, which empties the cache of related instances to
+    break reference cycles: these instances only cache the ones they point to, and an
+    export builds hundreds of thousands of them."""
+
+    def __del__(self: ModelState) -> None:
+        pass
+
+    return type("LoadedState", (ModelState,), {"adding": False, "db": db, "__del__": __del__})
 
 
 class _Groups:
@@ -155,7 +177,17 @@ class _Nothing:
         return []
 
 
-EVERY_KIND = frozenset({"contacts", "status_changes", "conditions", "entries", "petition_events"})
+def _merged(*groups: list[Model]) -> list[Model]:
+    """Records reached in more than one way, each once, in order of primary key."""
+    if not any(groups):
+        return []
+    unique = {record.pk: record for group in groups for record in group}
+    return sorted(unique.values(), key=lambda record: record.pk)
+
+
+EVERY_KIND = frozenset(
+    {"memberships", "contacts", "status_changes", "conditions", "entries", "petition_events"}
+)
 
 
 def iter_case_records(
@@ -167,8 +199,8 @@ def iter_case_records(
 ) -> Iterator[CaseRecords]:
     """Each case of `families` (already narrowed to what the reader may open) with its
     records, in order of primary key: one query for the cases, one for their
-    memberships, one for their separations, and one for each kind of record in `read`
-    (`CaseRecords` field names; nine queries in all). A kind not read is empty.
+    separations, and one for each kind of record in `read` (`CaseRecords` field names;
+    nine queries in all). A kind not read is empty.
 
     Fields no export shows are not loaded (`NEVER_READ`); with `private=False` (the
     advocacy level) nor are the private ones only the internal level shows
@@ -183,7 +215,7 @@ def iter_case_records(
         return Join(path, model, only=fields.get(model))
 
     def groups(kind: str, queryset: QuerySet, *joins: Join, key: str = "family_id") -> Any:
-        if kind not in read and kind not in ("memberships", "separations"):
+        if kind not in read and kind != "separations":
             return _Nothing()
         return _Groups(_instances(queryset, joins, private=private), key)
 
@@ -257,14 +289,13 @@ def iter_case_records(
     cases = _instances(families, case_joins, private=private)
     for family in cases:
         pk = family.pk
-        conditions = {c.pk: c for c in member_conditions.take(pk)}
-        conditions.update({c.pk: c for c in separated_conditions.take(pk)})
+        conditions = _merged(member_conditions.take(pk), separated_conditions.take(pk))
         yield CaseRecords(
             family=family,
             memberships=memberships.take(pk),
             separations=separations.take(pk),
             status_changes=changes.take(pk),
-            conditions=sorted(conditions.values(), key=lambda c: c.pk),
+            conditions=conditions,
             contacts=contacts.take(pk),
             entries=entries.take(pk),
             petition_events=events.take(pk),

@@ -66,30 +66,43 @@ class Part(StrEnum):
 
 EVERY_PART = frozenset(Part)
 
-# What a brief (`case_brief`: a case in one row) is drawn from: these fields of these
-# models and the contacts; no more is loaded. Naming a person takes every name, the
-# consent, and what an unnamed person is described by (`Person.unnamed_label`).
-BRIEF_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
+# What a brief (`case_brief`: a case in one row) is drawn from at the advocacy level:
+# these fields of these models and the contacts; no more is loaded. Every name and the
+# consent: whether a person is named, and whether the case name names someone unnamed.
+ADVOCACY_BRIEF_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
     Family: ("reference", "name", "status", "host_country", "reporting_contact"),
     Membership: ("family", "person", "role"),
     Separation: ("family", "person", "status"),
-    Person: (
-        *("name_latin", "name_uyghur", "name_chinese", "aliases", "consent"),
-        *("description", "birth_date"),
-    ),
+    Person: ("name_latin", "name_uyghur", "name_chinese", "aliases", "consent"),
     GovernmentContact: (
         *("family", "contacted_on", "government", "body", "direction", "outcome"),
         *("response_on", "follow_up_on"),
     ),
 }
-BRIEF_RECORDS = frozenset({"contacts"})
+# The internal level names the separated as the case file does (`Person.__str__`: their
+# names, or what someone not yet named is described by), and the case by its own name:
+# it reads neither the members nor the reporting contact, which only consent and
+# pseudonyms are made of.
+INTERNAL_BRIEF_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
+    **ADVOCACY_BRIEF_FIELDS,
+    Family: ("reference", "name", "status", "host_country"),
+    Person: ("name_latin", "name_uyghur", "name_chinese", "description", "birth_date"),
+}
+
+
+def brief_reads(level: Level) -> tuple[frozenset[str], dict[type[models.Model], tuple[str, ...]]]:
+    """The kinds of `CaseRecords` and the fields of each model a brief at `level` is
+    drawn from."""
+    if level == Level.INTERNAL:
+        return frozenset({"contacts"}), INTERNAL_BRIEF_FIELDS
+    return frozenset({"memberships", "contacts"}), ADVOCACY_BRIEF_FIELDS
 
 
 def records_read(parts: frozenset[Part]) -> frozenset[str]:
-    """The kinds of `CaseRecords` a summary of `parts` reads, beyond the case, its
-    memberships and its separations (always read: names, consent and pseudonyms come
-    from them)."""
-    kinds = set()
+    """The kinds of `CaseRecords` a summary of `parts` reads, beyond the case and its
+    separations: always the memberships (names, consent and pseudonyms come from
+    them)."""
+    kinds = {"memberships"}
     if parts & {Part.CONTACTS, Part.TIMELINE}:
         kinds.add("contacts")
     if parts & {Part.STATUS_HISTORY, Part.TIMELINE}:
@@ -398,7 +411,7 @@ class _Redactor:
 
     def brief(self) -> dict[str, Any]:
         """The case in a row: its separations' latest status, its last government
-        contact and what is still open (from `BRIEF_FIELDS` only)."""
+        contact and what is still open (from what `brief_reads` names only)."""
         family = self.records.family
         contacts = self.records.contacts
         # The latest contact by its date (partial dates sort as ISO text); the one
@@ -484,7 +497,7 @@ def case_summary(
 def case_brief(
     records: CaseRecords, level: Level, *, today: dt.date, language: str | None = None
 ) -> dict[str, Any]:
-    """The case in one row as `level` may show it (`_Redactor.brief`), from the records
-    of `BRIEF_FIELDS` and `BRIEF_RECORDS` alone: what a row per case needs, read in a
-    fraction of the time the whole document takes."""
+    """The case in one row as `level` may show it (`_Redactor.brief`), from what
+    `brief_reads(level)` names alone: what a row per case needs, read in a fraction of
+    the time the whole document takes."""
     return _Redactor(records, level, today, frozenset(), language).brief()
