@@ -86,7 +86,10 @@ ADVOCACY_BRIEF_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
 INTERNAL_BRIEF_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
     **ADVOCACY_BRIEF_FIELDS,
     Family: ("reference", "name", "status", "host_country"),
-    Person: ("name_latin", "name_uyghur", "name_chinese", "description", "birth_date"),
+    Person: (
+        *("name_latin", "name_uyghur", "name_chinese"),
+        *("description", "birth_date", "birth_date_approximate"),
+    ),
 }
 
 

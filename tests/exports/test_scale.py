@@ -22,8 +22,10 @@ from cases.exports.levels import Level
 from cases.exports.records import iter_case_records
 from cases.exports.summary import case_summary
 from cases.models import Family
+from cases.partial_dates import PartialDate
 from tests.bench.exports import generate_cases
 from tests.exports.conftest import summaries
+from tests.factories import PersonFactory, SeparationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +120,31 @@ def test_a_case_with_every_kind_of_record_adds_no_query(marked_case, supervisor)
     generate_cases(20)
 
     assert queries_of_every_export(supervisor) == EXPECTED
+
+
+def test_someone_known_only_by_a_description_adds_no_query_to_a_row_per_case(supervisor):
+    generate_cases(3)
+    unnamed = PersonFactory(
+        name_latin="",
+        description="the younger son",
+        birth_date=PartialDate.parse("2015"),
+        birth_date_approximate=True,
+    )
+    SeparationFactory(family=Family.objects.order_by("pk").first(), person=unnamed)
+
+    with CaptureQueriesContext(connection) as queries:
+        content = b"".join(
+            formats.render(
+                layout="cases",
+                fmt="csv",
+                level=Level.INTERNAL,
+                families=Family.objects.all(),
+                user=supervisor,
+            )
+        ).decode()
+
+    assert len(queries.captured_queries) == INTERNAL_CASE_ROW_QUERIES
+    assert "the younger son\u2069, born about 2015" in content
 
 
 @pytest.mark.parametrize(
