@@ -110,9 +110,10 @@ def _name_word_forms(folded: str) -> set[str]:
 def name_words(people: Iterable[Person]) -> set[str]:
     """The words of every name and alias these people are known by, folded.
 
-    Folding cannot join or split words across white space, so each word of a name is
-    folded alone: ASCII ones at once (the fast path of `fold`, here on all of them at
-    a time), the others through `_folded_name_word`'s cache."""
+    Folding never joins words across white space, so each word of a name is folded
+    alone (what folding splits, a name dot say, is split again after it): ASCII ones
+    at once (the fast path of `fold`, here on all of them at a time), the others
+    through `_folded_name_word`'s cache."""
     ascii_words: list[str] = []
     words: set[str] = set()
     for person in people:

@@ -210,6 +210,10 @@ def iter_case_records(
     families = families.order_by("pk")
     ids = families.values("pk")
     fields = fields or {}
+    if not private:
+        # Below the internal level consent and pseudonyms are made of every member: a
+        # case read without them would hold no unnamed member's name to check text by.
+        read |= {"memberships"}
 
     def model(path: str, model: type[Model]) -> Join:
         return Join(path, model, only=fields.get(model))

@@ -305,3 +305,16 @@ def test_the_un_fields_of_a_separation_are_free_text_held_to_consent(marked_case
     }
     assert [s["no_inquiry_reason"] for s in separations] == ["", "", ""]
     assert "last_seen_place" not in separations[0]
+
+
+def test_below_the_internal_level_the_members_are_read_even_when_not_asked_for(marked_case):
+    # Consent and pseudonyms are made of them: without them the case name would be
+    # checked against nobody's name.
+    (records,) = iter_case_records(
+        Family.objects.all(), private=False, read=frozenset({"contacts"})
+    )
+
+    assert {m.person_id for m in records.memberships} == {
+        m.person_id for m in marked_case.family.memberships.all()
+    }
+    assert records.memberships
