@@ -110,7 +110,7 @@ def case_row(brief: Summary) -> list[Any]:
         brief["name"],
         brief["host_country"],
         brief["status"],
-        len({person for person, _status in brief["separations"]}),
+        brief["separated_people"],
         "; ".join(f"{person}: {status or ''}" for person, status in brief["separations"]),
         last["contacted_on"] if last else None,
         last["government"] if last else None,

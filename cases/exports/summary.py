@@ -434,6 +434,7 @@ class _Redactor:
             "name": self.case_name(),
             "host_country": self.country_name(family, "host_country"),
             "status": self.label_of(family, "status"),
+            "separated_people": len({s.person_id for s in separations}),
             "separations": [
                 (self.label(s.person_id), self.label_of(s, "status")) for s in separations
             ],

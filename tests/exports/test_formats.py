@@ -165,6 +165,22 @@ def test_the_cases_csv_has_one_flat_row_per_case(marked_case):
     assert [quiet[column] for column in shown] == ["", "0", "", "false"]
 
 
+@pytest.mark.parametrize("level", [Level.INTERNAL, Level.ADVOCACY])
+def test_people_called_alike_in_a_row_are_counted_as_the_people_they_are(level):
+    family = FamilyFactory(name="Namesakes")
+    for _twice in range(2):  # two cousins of the same name, both agreed to be named
+        cousin = PersonFactory(
+            name_latin="Adil Tursun",
+            consent=Person.Consent.NAMED,
+            consent_recorded_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC),
+        )
+        SeparationFactory(family=family, person=cousin)
+
+    header, row = csv_rows(exported(level, Layout.CASES, Format.CSV))
+
+    assert dict(zip(header, row, strict=True))["Separated people"] == "2"
+
+
 @pytest.mark.parametrize(
     ("case_name", "advocacy_shows"),
     [
