@@ -200,7 +200,8 @@ def iter_case_records(
     """Each case of `families` (already narrowed to what the reader may open) with its
     records, in order of primary key: one query for the cases, one for their
     separations, and one for each kind of record in `read` (`CaseRecords` field names;
-    nine queries in all). A kind not read is empty.
+    nine queries in all; with `private=False` the memberships always). A kind not read
+    is empty.
 
     Fields no export shows are not loaded (`NEVER_READ`); with `private=False` (the
     advocacy level) nor are the private ones only the internal level shows
