@@ -71,6 +71,7 @@ def fold(text: str) -> str:
     return _SWAP.sub(lambda found: _SWAPPED[found.group()], text)
 
 
+_NAMED, _NONE = Person.Consent.NAMED, Person.Consent.NONE
 _CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -102,8 +103,8 @@ def _name_word_forms(folded: str) -> set[str]:
         word = word.strip(".,;:!?()[]\"'“”«»")
         if len(word) >= 2 or has_cjk(word):
             words.add(word)
-            if (joined := word.replace("'", "").replace("-", "")) != word:
-                words.add(joined)
+            if "'" in word or "-" in word:
+                words.add(word.replace("'", "").replace("-", ""))
     return words
 
 
@@ -142,10 +143,13 @@ class Consent:
     of every case."""
 
     def __init__(self, people: Iterable[Person]) -> None:
-        people = list(people)
-        self.anyone_consented = any(p.consent != Person.Consent.NONE for p in people)
-        self._named = [p for p in people if p.consent == Person.Consent.NAMED]
-        self._unnamed = [p for p in people if p.consent != Person.Consent.NAMED]
+        self._named: list[Person] = []
+        self._unnamed: list[Person] = []
+        for person in people:
+            (self._named if person.consent == _NAMED else self._unnamed).append(person)
+        self.anyone_consented = bool(self._named) or any(
+            person.consent != _NONE for person in self._unnamed
+        )
 
     @classmethod
     def of(cls, people: Iterable[Person]) -> Consent:

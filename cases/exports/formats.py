@@ -167,7 +167,9 @@ def people_rows(summary: Summary) -> Iterator[list[Any]]:
 def _case_rows(families: QuerySet[Family], level: Level) -> Iterator[list[Any]]:
     today, language = timezone.localdate(), get_language()
     read, fields = brief_reads(level)
-    records = iter_case_records(families, private=level == Level.INTERNAL, read=read, fields=fields)
+    records = iter_case_records(
+        families, private=level == Level.INTERNAL, read=read, fields=fields, plain=True
+    )
     for case in records:
         yield case_row(case_brief(case, level, today=today, language=language))
 

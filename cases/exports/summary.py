@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from functools import cached_property, lru_cache
+from operator import attrgetter
 from typing import Any
 
 from django.db import models
@@ -45,6 +46,8 @@ SCHEMA_VERSION = 1
 
 
 def _date(value: PartialDate | dt.date | dt.datetime | None) -> str | None:
+    if isinstance(value, PartialDate):  # most dates: tested first
+        return str(value)
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
@@ -121,7 +124,10 @@ def _country_name(code: str, language: str | None) -> str:
 
 
 def _country_code(instance: models.Model, name: str) -> str:
-    """A country field's code as loaded: its descriptor builds a `Country` on every access."""
+    """A country field's code as loaded: its descriptor builds a `Country` on every
+    access (a plain record, `records.record_type`, holds the code itself)."""
+    if not isinstance(instance, models.Model):
+        return getattr(instance, name) or ""
     if name in instance.__dict__:
         return instance.__dict__[name] or ""
     return getattr(instance, name).code or ""  # not loaded: the descriptor reads it
@@ -409,26 +415,31 @@ class _Redactor:
         family = self.records.family
         if self.internal:
             return family.name
-        anyone_named = any(self.named(p) for p in self.people.values())
-        return (self.consent.allows(family.name) or None) if anyone_named else None
+        named = Person.Consent.NAMED
+        if not any(person.consent == named for person in self.people.values()):
+            return None
+        return self.consent.allows(family.name) or None
 
     def brief(self) -> dict[str, Any]:
         """The case in a row: its separations' latest status, its last government
-        contact and what is still open (from what `brief_reads` names only)."""
+        contact and what is still open (from what `brief_reads` names only). A loop
+        over the contacts, not a pass per column: this runs once per row of an export
+        of many cases."""
         family = self.records.family
-        contacts = self.records.contacts
         # The latest contact by its date (partial dates sort as ISO text); the one
         # recorded last among those of the same date.
-        last = max(
-            enumerate(contacts),
-            key=lambda pair: (_date(pair[1].contacted_on) or "", pair[0]),
-            default=None,
-        )
-        last = last[1] if last else None
-        open_follow_ups = sorted(
-            _date(c.follow_up_on) for c in contacts if c.follow_up_on and not c.response_on
-        )
-        separations = sorted(self.records.separations, key=lambda s: s.pk)
+        last, last_on = None, ""
+        follow_ups: list[str] = []
+        awaiting = overdue = False
+        for contact in self.records.contacts:
+            contacted_on = _date(contact.contacted_on) or ""
+            if last is None or contacted_on >= last_on:
+                last, last_on = contact, contacted_on
+            awaiting = awaiting or self.awaiting_response(contact)
+            overdue = overdue or self.follow_up_overdue(contact)
+            if contact.follow_up_on and not contact.response_on:
+                follow_ups.append(_date(contact.follow_up_on))
+        separations = sorted(self.records.separations, key=attrgetter("pk"))
         return {
             "reference": family.reference,
             "name": self.case_name(),
@@ -439,16 +450,16 @@ class _Redactor:
                 (self.label(s.person_id), self.label_of(s, "status")) for s in separations
             ],
             "last_contact": {
-                "contacted_on": _date(last.contacted_on),
+                "contacted_on": last_on or None,
                 "government": self.country_name(last, "government"),
                 "body": last.body,
                 "outcome": last.outcome_label_in(self.language),
             }
             if last
             else None,
-            "awaiting_response": any(self.awaiting_response(c) for c in contacts),
-            "next_follow_up": open_follow_ups[0] if open_follow_ups else None,
-            "follow_up_overdue": any(self.follow_up_overdue(c) for c in contacts),
+            "awaiting_response": awaiting,
+            "next_follow_up": min(follow_ups, default=None),
+            "follow_up_overdue": overdue,
         }
 
     def summary(self) -> dict[str, Any]:
