@@ -102,6 +102,8 @@ def _plan(joins: Sequence[Join], private: bool) -> tuple[_Plan, list[str]]:
         parent, link = None, None
         if join.path:
             parent = paths.index(parent_path)
+            if parent >= len(plan):  # its record would be built without this one
+                raise ValueError(f"join {join.path!r} comes before {parent_path!r}")
             link = joins[parent].model._meta.get_field(name)
         start = len(names)
         names += [f"{join.path}__{field.name}" if join.path else field.name for field in fields]
@@ -189,13 +191,15 @@ BORROWED: dict[type[Model], tuple[str, ...]] = {
 def record_type(model: type[Model], names: tuple[str, ...]) -> type[tuple]:
     """A light stand-in for instances of `model` holding these attributes (field
     attribute names, annotations and related records): a named tuple with the model's
-    `_meta` (so `cases.choices.choice_label` reads its choices), `pk`, and what
-    `BORROWED` names."""
+    `_meta` (so `cases.choices.choice_label` reads its choices), `pk`, what `BORROWED`
+    names, and a `repr` that shows no value but the primary key."""
     base = namedtuple(f"{model.__name__}Record", names)
     namespace = {
         "__slots__": (),
         "_meta": model._meta,
         "pk": property(attrgetter(model._meta.pk.attname)),
+        # Not the values (names, decrypted fields), should a record reach a log.
+        "__repr__": lambda self: f"<{type(self).__name__} {self.pk}>",
         **{name: vars(model)[name] for name in BORROWED.get(model, ())},
     }
     return type(base.__name__, (base,), namespace)

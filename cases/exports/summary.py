@@ -415,8 +415,7 @@ class _Redactor:
         family = self.records.family
         if self.internal:
             return family.name
-        named = Person.Consent.NAMED
-        if not any(person.consent == named for person in self.people.values()):
+        if not any(map(self.named, self.people.values())):
             return None
         return self.consent.allows(family.name) or None
 

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cases.choices import choice_label
 from cases.exports.levels import Level
-from cases.exports.records import iter_case_records
+from cases.exports.records import Join, _plan, iter_case_records
 from cases.exports.summary import brief_reads, case_brief
 from cases.models import Family, GovernmentContact, Membership, Person
 from cases.partial_dates import PartialDate
@@ -138,3 +138,20 @@ def test_a_plain_record_answers_as_its_model_does(varied_cases):
     assert contact.outcome_label_in("en") == GovernmentContact.objects.get(
         pk=contact.pk
     ).outcome_label_in("en")
+
+
+def test_a_plain_record_shows_no_value_when_printed(varied_cases):
+    case = next(c for c in read(Level.INTERNAL, plain=True) if c.family.pk == varied_cases.pk)
+    person = case.separations[0].person
+
+    assert repr(person) == f"<PersonRecord {person.pk}>"
+    shown = ", ".join(f"<SeparationRecord {separation.pk}>" for separation in case.separations)
+    assert repr(case.separations) == f"[{shown}]"
+    assert "Tursun" not in repr([case.family, *case.memberships])
+
+
+def test_a_join_listed_before_the_one_it_hangs_from_is_refused():
+    joins = [Join("", Family), Join("reporting_contact__merged_into", Person)]
+
+    with pytest.raises(ValueError, match="comes before"):
+        _plan([*joins, Join("reporting_contact", Person)], private=False)
