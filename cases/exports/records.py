@@ -160,13 +160,7 @@ def _records(queryset: QuerySet, joins: Sequence[Join], *, private: bool) -> Ite
         related = tuple(plan[i][4].name for i in through)
         steps.append((place, record_type(model, attnames + related), part, through))
     new = tuple.__new__
-    rows = queryset.values_list(*names).iterator(chunk_size=CHUNK)
-    if len(plan) == 1:
-        record = steps[0][1]
-        for row in rows:
-            yield new(record, row)
-        return
-    for row in rows:
+    for row in queryset.values_list(*names).iterator(chunk_size=CHUNK):
         built: list[Any] = [None] * len(plan)
         for place, record, part, through in steps:
             values = row[part]
