@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from functools import cached_property, lru_cache
 
 from cases.models import Family, Person
@@ -79,9 +79,7 @@ def has_cjk(word: str) -> bool:
     return not word.isascii() and _CJK.search(word) is not None
 
 
-def _word_character(char: str) -> bool:
-    """What `\\w` matches in a `str` pattern."""
-    return char.isalnum() or char == "_"
+_AROUND_WORDS = ".,;:!?()[]\"'“”«»"
 
 
 @lru_cache(maxsize=16384)
@@ -98,13 +96,10 @@ def _name_word_forms(folded: str) -> set[str]:
     """The words a consent test looks for in folded name text: each word without the
     punctuation around it, two letters or more (or Chinese), also without its
     apostrophes and hyphens (Ne'matjan is also written Nematjan, Kamal-jan Kamaljan)."""
-    words: set[str] = set()
-    for word in folded.split():
-        word = word.strip(".,;:!?()[]\"'“”«»")
-        if len(word) >= 2 or has_cjk(word):
-            words.add(word)
-            if "'" in word or "-" in word:
-                words.add(word.replace("'", "").replace("-", ""))
+    stripped = (word.strip(_AROUND_WORDS) for word in folded.split())
+    words = {word for word in stripped if len(word) >= 2 or has_cjk(word)}
+    joined = [word for word in words if "'" in word or "-" in word]
+    words.update(word.replace("'", "").replace("-", "") for word in joined)
     return words
 
 
@@ -162,34 +157,40 @@ class Consent:
         """The words of unnamed people's names that count at the start of a word, and
         the Chinese ones that count anywhere."""
         words = name_words(self._unnamed)
-        chinese = tuple(word for word in words if has_cjk(word))
-        return tuple(words.difference(chinese)), chinese
+        chinese = [word for word in words if not word.isascii() and _CJK.search(word)]
+        words.difference_update(chinese)
+        return tuple(words), tuple(chinese)
 
     @cached_property
     def _named_words(self) -> set[str]:
         return name_words(self._named)
 
-    def _words_in(self, folded: str) -> Iterator[str]:
-        """The unnamed people's words that `folded` text holds."""
+    def _names_in(self, folded: str) -> bool:
+        """Whether `folded` text holds a word of an unnamed person's name that is not
+        also a named person's."""
         word_starts, anywhere = self._unnamed_words
-        yield from (word for word in anywhere if word in folded)
+        for word in anywhere:
+            if word in folded and word not in self._named_words:
+                return True
         # As `(?<!\w)word`, with `str.find`: a regular expression per word would be
         # compiled again for every text once the `re` module's cache is full.
         for word in word_starts:
             at = folded.find(word)
             while at != -1:
-                if at == 0 or not _word_character(folded[at - 1]):
-                    yield word
+                before = folded[at - 1] if at else " "
+                if not (before.isalnum() or before == "_"):  # what `\w` matches
+                    if word not in self._named_words:
+                        return True
                     break
                 at = folded.find(word, at + 1)
+        return False
 
     def names_someone_unnamed(self, text: str) -> bool:
         if not text or not self._unnamed:
             return False
         folded = fold(text)
         # Ne'matjan may be written so for someone recorded as Nematjan: read both ways.
-        texts = (folded, folded.replace("'", "")) if "'" in folded else (folded,)
-        return any(word not in self._named_words for text in texts for word in self._words_in(text))
+        return self._names_in(folded) or ("'" in folded and self._names_in(folded.replace("'", "")))
 
     def allows(self, text: str) -> str:
         """The text if it names nobody unnamed, else ""."""

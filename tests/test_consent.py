@@ -48,3 +48,14 @@ def test_a_text_naming_an_unnamed_person_in_any_of_their_spellings_is_withheld(t
 
     assert Consent.of(family).allows(text) == ""
     assert Consent.of(family).allows("A letter from the ministry") == "A letter from the ministry"
+
+
+def test_a_name_counts_only_where_a_word_begins():
+    (ali,) = people(("Ali Niyaz", "", "", ""))
+    ali.consent = Person.Consent.NONE
+    consent = Consent.of([ali])
+
+    assert consent.allows("Alining ogli") == ""  # a suffix: still Ali
+    assert consent.allows("(ali) wrote") == ""
+    assert consent.allows("A letter from Khalil") == "A letter from Khalil"
+    assert consent.allows("file_ali.pdf") == "file_ali.pdf"  # `_` is part of a word

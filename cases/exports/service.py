@@ -85,6 +85,13 @@ def people_of(families: QuerySet[Family]) -> QuerySet[Person]:
     return Person.objects.filter(Q(memberships__family__in=ids) | Q(separations__family__in=ids))
 
 
+def count_people(families: QuerySet[Family]) -> int:
+    """How many people are on these cases (members or separated), each once. Counts
+    primary keys, unordered: distinct whole rows, sorted by name, took most of a
+    second on 100,000 cases."""
+    return people_of(families).order_by().values("pk").distinct().count()
+
+
 def export_cases(
     *,
     user: User,
@@ -103,7 +110,7 @@ def export_cases(
     cases = families.count()
     level = check_export(user=user, level=level, request=request, cases=cases)
     fmt = check_layout(level, layout, fmt)
-    people = people_of(families).distinct().count()
+    people = count_people(families)
     audit_record(
         action=AuditEvent.Action.EXPORT,
         request=request,
@@ -126,4 +133,12 @@ def export_cases(
     )
 
 
-__all__ = ["ExportFile", "ExportRefused", "LAYOUTS", "Layout", "check_layout", "export_cases"]
+__all__ = [
+    "ExportFile",
+    "ExportRefused",
+    "LAYOUTS",
+    "Layout",
+    "check_layout",
+    "count_people",
+    "export_cases",
+]

@@ -151,11 +151,11 @@ class Pseudonyms:
         # pk -> (their first membership, or None for a separated relative; their number)
         self.places: dict[int, tuple[Membership | None, int]] = {}
         seen: dict[str, int] = {}
-        for membership in sorted(records.memberships, key=lambda m: m.pk):
+        for membership in sorted(records.memberships, key=attrgetter("pk")):
             seen[membership.role] = number = seen.get(membership.role, 0) + 1
             self.places.setdefault(membership.person_id, (membership, number))
         relatives = 0
-        for separation in sorted(records.separations, key=lambda s: s.pk):
+        for separation in sorted(records.separations, key=attrgetter("pk")):
             if separation.person_id not in self.places:
                 relatives += 1
                 self.places[separation.person_id] = (None, relatives)
@@ -212,11 +212,11 @@ class _Redactor:
 
     @cached_property
     def consent(self) -> Consent:
-        people = dict(self.people)
+        people = list(self.people.values())
         contact = self.records.family.reporting_contact
-        if contact is not None:
-            people.setdefault(contact.pk, contact)
-        return Consent.of(people.values())
+        if contact is not None and contact.pk not in self.people:
+            people.append(contact)
+        return Consent.of(people)
 
     @cached_property
     def pseudonyms(self) -> Pseudonyms:

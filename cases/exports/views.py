@@ -352,7 +352,7 @@ def _render_page(
     cases = people = None
     if filterset.is_valid():
         cases = filterset.qs.count()
-        people = service.people_of(filterset.qs).distinct().count()
+        people = service.count_people(filterset.qs)
     context = {
         **admin.site.each_context(request),
         "title": _("Export case summaries"),
