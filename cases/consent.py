@@ -157,7 +157,7 @@ class Consent:
         """The words of unnamed people's names that count at the start of a word, and
         the Chinese ones that count anywhere."""
         words = name_words(self._unnamed)
-        chinese = [word for word in words if not word.isascii() and _CJK.search(word)]
+        chinese = [word for word in words if has_cjk(word)]
         words.difference_update(chinese)
         return tuple(words), tuple(chinese)
 
