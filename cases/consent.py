@@ -20,6 +20,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import cached_property, lru_cache
+from operator import attrgetter
 
 from cases.models import Family, Person
 from cases.text import character_class, default_ignorable_codes
@@ -83,37 +84,45 @@ _AROUND_WORDS = ".,;:!?()[]\"'“”«»"
 
 
 @lru_cache(maxsize=16384)
-def _folded_name_word(word: str) -> tuple[str, ...]:
+def _folded_name_word(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The folded forms of one word of a name written in another script than ASCII
-    (`name_words`). Looked up once: Uyghur names are drawn from a small stock of given
+    (`name_words`): those that count at the start of a word, and the Chinese ones that
+    count anywhere. Looked up once: Uyghur names are drawn from a small stock of given
     names, a child's family name is a parent's given name, and the Chinese and Arabic
     spellings of them repeat as much, so a case export meets the same words in case
     after case."""
-    return tuple(_name_word_forms(fold(word)))
+    forms = _name_word_forms(fold(word))
+    chinese = tuple(form for form in forms if has_cjk(form))
+    return tuple(forms.difference(chinese)), chinese
 
 
 def _name_word_forms(folded: str) -> set[str]:
     """The words a consent test looks for in folded name text: each word without the
     punctuation around it, two letters or more (or Chinese), also without its
     apostrophes and hyphens (Ne'matjan is also written Nematjan, Kamal-jan Kamaljan)."""
-    stripped = (word.strip(_AROUND_WORDS) for word in folded.split())
+    stripped = {word.strip(_AROUND_WORDS) for word in folded.split()}
     words = {word for word in stripped if len(word) >= 2 or has_cjk(word)}
-    joined = [word for word in words if "'" in word or "-" in word]
-    words.update(word.replace("'", "").replace("-", "") for word in joined)
+    if "'" in folded or "-" in folded:
+        words.update([word.replace("'", "").replace("-", "") for word in words])
     return words
 
 
-def name_words(people: Iterable[Person]) -> set[str]:
-    """The words of every name and alias these people are known by, folded.
+_names = attrgetter("name_latin", "name_uyghur", "name_chinese", "aliases")
+
+
+def _word_sets(people: Iterable[Person]) -> tuple[set[str], set[str]]:
+    """The words of every name and alias these people are known by, folded: those that
+    count at the start of a word, and the Chinese ones that count anywhere.
 
     Folding never joins words across white space, so each word of a name is folded
     alone (what folding splits, a name dot say, is split again after it): ASCII ones
-    at once (the fast path of `fold`, here on all of them at a time), the others
-    through `_folded_name_word`'s cache."""
+    at once (the fast path of `fold`, here on all of them at a time; no ASCII word is
+    Chinese), the others through `_folded_name_word`'s cache."""
     ascii_words: list[str] = []
-    words: set[str] = set()
+    word_starts: set[str] = set()
+    anywhere: set[str] = set()
     for person in people:
-        for name in (person.name_latin, person.name_uyghur, person.name_chinese, person.aliases):
+        for name in _names(person):
             if not name:
                 continue
             if name.isascii():
@@ -123,10 +132,19 @@ def name_words(people: Iterable[Person]) -> set[str]:
                 if word.isascii():
                     ascii_words.append(word)
                 else:
-                    words.update(_folded_name_word(word))
+                    starts, chinese = _folded_name_word(word)
+                    word_starts.update(starts)
+                    anywhere.update(chinese)
     if ascii_words:
-        words |= _name_word_forms(fold(" ".join(ascii_words)))
-    return words
+        word_starts |= _name_word_forms(fold(" ".join(ascii_words)))
+    return word_starts, anywhere
+
+
+def name_words(people: Iterable[Person]) -> set[str]:
+    """The words of every name and alias these people are known by, folded
+    (`_word_sets`, both kinds)."""
+    word_starts, anywhere = _word_sets(people)
+    return word_starts | anywhere
 
 
 class Consent:
@@ -153,13 +171,10 @@ class Consent:
         return cls(people)
 
     @cached_property
-    def _unnamed_words(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    def _unnamed_words(self) -> tuple[set[str], set[str]]:
         """The words of unnamed people's names that count at the start of a word, and
         the Chinese ones that count anywhere."""
-        words = name_words(self._unnamed)
-        chinese = [word for word in words if has_cjk(word)]
-        words.difference_update(chinese)
-        return tuple(words), tuple(chinese)
+        return _word_sets(self._unnamed)
 
     @cached_property
     def _named_words(self) -> set[str]:

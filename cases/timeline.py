@@ -19,6 +19,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from django.contrib.humanize.templatetags.humanize import intcomma
@@ -264,9 +265,10 @@ def _entry_item(entry: TimelineEntry) -> TimelineItem:
     )
 
 
-@dataclass(frozen=True)
-class CaseRecords:
-    """Everything one case holds that its timeline (and an export of it) is made of."""
+class CaseRecords(NamedTuple):
+    """Everything one case holds that its timeline (and an export of it) is made of.
+    A named tuple: an export makes one a case, and a tuple is made in a fraction of
+    the time a frozen dataclass takes."""
 
     family: Family
     memberships: Sequence[Membership]  # with .person

@@ -12,11 +12,12 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import translation
+from django.utils.safestring import SafeString
 from django_countries import countries
 from pypdf import PdfReader
 
 from cases.exports import signatures
-from cases.exports.cells import csv_lines, safe_cell
+from cases.exports.cells import csv_lines, safe_cell, safe_cells
 from cases.exports.pdf import OWN_ORIGIN, OwnFilesOnly
 from cases.models import AuditEvent, Signature
 from tests.factories import UserFactory
@@ -121,6 +122,17 @@ def test_numbers_and_dates_stay_what_they_are_and_none_is_empty():
     assert safe_cell(2.5) == "2.5"
     assert safe_cell(dt.date(2026, 3, 1)) == "2026-03-01"
     assert safe_cell(None) == ""
+
+
+def test_a_row_of_cells_is_neutralised_as_each_of_its_cells_would_be():
+    risky = ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "  =1+1", "\u3000=1", "\n@x"]
+    others = ["", "Marie Quellstrom", UYGHUR_NAME, CHINESE_NAME, "a=b", " a", None, True, -3]
+    row = [*risky, SafeString("=1"), *others, 2.5, dt.date(2026, 3, 1)]
+
+    cells = safe_cells(row)
+
+    assert cells == [safe_cell(value) for value in row]
+    assert all(cell.startswith("'") for cell in cells[: len(risky) + 1])
 
 
 def test_csv_lines_start_with_a_byte_order_mark_and_neutralise_every_cell():

@@ -59,15 +59,28 @@ def safe_cell(value: Any) -> str:
     return text
 
 
+def safe_cells(row: Iterable[Any]) -> list[str]:
+    """`safe_cell` of each value. Text that begins with neither a risky character nor
+    white space, most cells, is kept as it is without a call: an export of many cases
+    writes a dozen cells a row."""
+    return [
+        value
+        if type(value) is str and (first := value[:1]) not in _RISKY_FIRST and not first.isspace()
+        else safe_cell(value)
+        for value in row
+    ]
+
+
 def csv_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    """CSV text for `rows`, every cell through `safe_cell`, as a stream of chunks for a
-    `StreamingHttpResponse`: the byte-order mark first, then rows (CRLF line ends, as
-    RFC 4180 has them), gathered so a long export is not sent one row at a time."""
+    """CSV text for `rows`, every cell through `safe_cell` (`safe_cells`), as a stream
+    of chunks for a `StreamingHttpResponse`: the byte-order mark first, then rows (CRLF
+    line ends, as RFC 4180 has them), gathered so a long export is not sent one row at
+    a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write(BOM)
     for row in rows:
-        writer.writerow(map(safe_cell, row))
+        writer.writerow(safe_cells(row))
         if buffer.tell() >= CHUNK_CHARS:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -38,7 +38,7 @@ from cases.models import (
 )
 from cases.timeline import CaseRecords
 
-CHUNK = 500
+CHUNK = 2000
 User = get_user_model()
 
 # Fields no export shows at any level (`cases.exports.summary`): never read for one, so
@@ -160,7 +160,19 @@ def _records(queryset: QuerySet, joins: Sequence[Join], *, private: bool) -> Ite
         related = tuple(plan[i][4].name for i in through)
         steps.append((place, record_type(model, attnames + related), part, through))
     new = tuple.__new__
-    for row in queryset.values_list(*names).iterator(chunk_size=CHUNK):
+    rows = queryset.values_list(*names).iterator(chunk_size=CHUNK)
+    if len(steps) == 1:  # the row's own record alone
+        ((_place, record, _part, _through),) = steps
+        for row in rows:
+            yield new(record, row)
+        return
+    if len(steps) == 2 and steps[0][3] == ():  # and one record it points to (the most usual)
+        (_place, joined, joined_part, _through), (_root, record, part, _via) = steps
+        for row in rows:
+            values = row[joined_part]
+            yield new(record, (*row[part], None if values[0] is None else new(joined, values)))
+        return
+    for row in rows:
         built: list[Any] = [None] * len(plan)
         for place, record, part, through in steps:
             values = row[part]
@@ -216,28 +228,23 @@ class _Groups:
     """Records in order of case: `take(case_id)` returns that case's records."""
 
     def __init__(self, records: Iterator[Any], key: str = "family_id") -> None:
-        self._groups = itertools.groupby(records, key=attrgetter(key))
-        self._current: tuple[int, list[Any]] | None = None
-        self._done = False
+        by_case = itertools.groupby(records, key=attrgetter(key))
+        self._groups = ((case_id, list(group)) for case_id, group in by_case)
+        self._next: tuple[float, list[Any]] = _NOT_YET  # read at the first `take`
 
     def take(self, case_id: int) -> list[Any]:
-        while not self._done:
-            if self._current is None:
-                try:
-                    key, group = next(self._groups)
-                except StopIteration:
-                    self._done = True
-                    break
-                self._current = (key, list(group))
-            key, rows = self._current
-            if key < case_id:
-                self._current = None  # a case filtered out of the main query
-                continue
-            if key == case_id:
-                self._current = None
-                return rows
-            break
+        key, rows = self._next
+        while key < case_id:  # a case filtered out of the main query
+            self._next = next(self._groups, _NO_MORE)
+            key, rows = self._next
+        if key == case_id:
+            self._next = next(self._groups, _NO_MORE)
+            return rows
         return []
+
+
+_NOT_YET = (float("-inf"), [])  # before the first group: earlier than any case
+_NO_MORE = (float("inf"), [])  # after the last group: later than any case
 
 
 class _Nothing:

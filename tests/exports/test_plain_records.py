@@ -7,6 +7,7 @@ the instances give, at every level, since both go through the same redaction
 from __future__ import annotations
 
 import datetime as dt
+from collections import namedtuple
 
 import pytest
 from django.db import connection
@@ -14,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cases.choices import choice_label
 from cases.exports.levels import Level
-from cases.exports.records import Join, _plan, iter_case_records
+from cases.exports.records import Join, _Groups, _plan, iter_case_records
 from cases.exports.summary import brief_reads, case_brief
 from cases.models import Family, GovernmentContact, Membership, Person
 from cases.partial_dates import PartialDate
@@ -155,3 +156,22 @@ def test_a_join_listed_before_the_one_it_hangs_from_is_refused():
 
     with pytest.raises(ValueError, match="comes before"):
         _plan([*joins, Join("reporting_contact", Person)], private=False)
+
+
+def test_each_case_takes_its_own_records_and_those_of_cases_not_read_are_passed_over():
+    Record = namedtuple("Record", "pk family_id")
+    keys = [1, 1, 3, 4, 5, 5, 8]
+    groups = _Groups(iter([Record(pk, key) for pk, key in enumerate(keys)]))
+
+    taken = {case: [record.pk for record in groups.take(case)] for case in [1, 2, 3, 8, 9]}
+
+    # Cases 4 and 5 were not read (deleted since, say): their records go to no other case.
+    assert taken == {1: [0, 1], 2: [], 3: [2], 8: [6], 9: []}
+
+
+def test_a_plain_record_of_a_case_without_a_reporting_contact_holds_none(varied_cases):
+    cases = {case.family.name: case for case in read(Level.ADVOCACY, plain=True)}
+
+    assert cases["Tursun family"].family.reporting_contact is None
+    reporter = cases["Reported by Anwar Reporter"].family.reporting_contact
+    assert reporter.name_latin == "Anwar Reporter"
